@@ -1,0 +1,23 @@
+"""xlmlab: a workbook for the XLM family (XLM, XLM-R, XLM-V) in plain PyTorch.
+
+    model = xlmlab.load_model("tiny-xlmr")            # or a directory, or "facebook/xlm-v-base"
+    logits = model(input_ids, attention_mask)          # (B, T, V)
+    xlmlab.save_model(model, "out/")                   # loads back in transformers unchanged
+"""
+
+from .checkpoint import CheckpointError, build_model, save_model
+from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
+from .device import try_gpu
+from .hub import ModelNotFoundError
+from .load import load_model
+from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
+from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PUBLISHED", "CheckpointError", "ConfigError", "ModelNotFoundError",
+    "XLMConfig", "XLMRConfig", "XLMModel", "XLMWithLMHead", "XLMForSequenceClassification",
+    "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
+    "build_model", "load_model", "save_model", "try_gpu",
+]

@@ -1,0 +1,57 @@
+"""The transformer block both families are built from: post-LN attention and feed-forward.
+
+    x = LN1(x + dropout(attention(x)))
+    x = LN2(x + dropout(W2 act(W1 x)))
+
+This is the BERT / original-Transformer order ("post-LN"): the normalisation comes after the
+residual sum. XLM, XLM-R and XLM-V all use it; their blocks differ only in sizes and epsilon.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import SelfAttention
+
+ACTIVATIONS = {
+    "gelu": F.gelu,  # exact, erf-based: what both families were trained with
+    "relu": F.relu,
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+}
+
+
+def activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation {name!r} is not supported; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim: int, hidden: int, act: str, dropout: float):
+        super().__init__()
+        self.up = nn.Linear(dim, hidden)
+        self.down = nn.Linear(hidden, dim)
+        self.act = activation(act)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.down(self.act(self.up(x))))  # (B, T, C)
+
+
+class Block(nn.Module):
+    """One post-LN transformer layer."""
+
+    def __init__(self, dim: int, n_heads: int, ffn_dim: int, *, act: str, dropout: float,
+                 attention_dropout: float, eps: float):
+        super().__init__()
+        self.attn = SelfAttention(dim, n_heads, attention_dropout)
+        self.ln1 = nn.LayerNorm(dim, eps=eps)
+        self.ffn = FeedForward(dim, ffn_dim, act, dropout)
+        self.ln2 = nn.LayerNorm(dim, eps=eps)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.ln1(x + self.dropout(self.attn(x, mask)))  # (B, T, C)
+        return self.ln2(x + self.ffn(x))  # (B, T, C)

@@ -1,0 +1,244 @@
+"""Reading and writing checkpoints in the published (Hugging Face) layout.
+
+A model directory holds `config.json` and the weights as `model.safetensors`,
+`pytorch_model.bin`, or shards listed in `model.safetensors.index.json` /
+`pytorch_model.bin.index.json`. Parameter names are a contract with the published files; each
+model states how its module paths map to them (`checkpoint_names`), so this module only has to
+match names, check shapes and keep tied weights tied.
+
+Loading is all-or-nothing: every tensor is read and checked before the model is assembled, and
+any problem (missing or unexpected names, wrong shapes, a corrupt file, a pickle that would run
+code) raises one `CheckpointError` that names the file and lists what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
+from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
+from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
+
+MODEL_CLASSES = {  # model_type -> architecture name -> class
+    "xlm-roberta": {cls.architecture: cls for cls in (XLMRModel, XLMRForMaskedLM, XLMRForSequenceClassification)},
+    "xlm": {cls.architecture: cls for cls in (XLMModel, XLMWithLMHead, XLMForSequenceClassification)},
+}
+DEFAULT_ARCHITECTURE = {"xlm-roberta": "XLMRobertaForMaskedLM", "xlm": "XLMWithLMHeadModel"}
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json",
+                "pytorch_model.bin", "pytorch_model.bin.index.json")
+
+# Checkpoint entries that are not weights of the model being loaded and are skipped:
+# position/token-type id buffers that older files carry, and the pooler of a bare encoder
+# that a head model does not use (the reference implementation skips it too).
+SKIPPED = re.compile(r"(^|\.)(position_ids|token_type_ids)$|^roberta\.pooler\.")
+
+
+class CheckpointError(ValueError):
+    """A model directory or weight file that cannot be loaded as it is."""
+
+
+def model_class(config: XLMRConfig | XLMConfig, where: Path | str = "config.json") -> type[nn.Module]:
+    """The xlmlab class for a config, from `architectures` (or the family's usual model)."""
+    names = config.architectures or [DEFAULT_ARCHITECTURE[config.model_type]]
+    family = MODEL_CLASSES[config.model_type]
+    for name in names:
+        if name in family:
+            return family[name]
+    supported = sorted(family)
+    raise CheckpointError(f"{where}: architecture {names} is not supported for model_type "
+                          f"{config.model_type!r}; expected one of {supported}")
+
+
+def build_model(config: XLMRConfig | XLMConfig, *, device: torch.device | str | None = None) -> nn.Module:
+    """A model of the config's architecture with freshly initialised weights."""
+    with torch.device(device or "cpu"):
+        return model_class(config)(config)
+
+
+@dataclass
+class _Weight:
+    """One parameter of the model: its paths here (several when tied) and its names on disk."""
+
+    ours: list[str]
+    names: list[str] = field(default_factory=list)
+    shape: tuple[int, ...] = ()
+
+
+def _weights(model: nn.Module) -> list[_Weight]:
+    """Group the model's parameters by identity (ties) and list the checkpoint names each accepts."""
+    modules = model.checkpoint_names()
+    aliases = getattr(model, "checkpoint_aliases", {})
+    groups: dict[int, _Weight] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        path, leaf = name.rsplit(".", 1)
+        stored = f"{modules[path]}.{leaf}"
+        group = groups.setdefault(id(param), _Weight(ours=[], shape=tuple(param.shape)))
+        group.ours.append(name)
+        group.names += [stored, *aliases.get(stored, ())]
+    return list(groups.values())
+
+
+def _read_file(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        if path.suffix == ".safetensors":
+            return load_file(path)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: listed in the index but not found") from None
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(f"{path}: refused to unpickle: the file asks to run code or build objects "
+                              f"that are not plain tensors ({first}); only weights are loaded") from None
+    except (SafetensorError, RuntimeError, EOFError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path}: unreadable, truncated or corrupt ({err})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: expected a mapping of names to tensors")
+    return state
+
+
+def read_weights(directory: Path) -> tuple[dict[str, torch.Tensor], dict[str, Path]]:
+    """All tensors of a model directory, and the file each came from."""
+    for name in WEIGHT_FILES:
+        path = directory / name
+        if path.exists():
+            break
+    else:
+        raise CheckpointError(f"{directory}: no weights found; expected one of {', '.join(WEIGHT_FILES)}")
+    if not name.endswith(".index.json"):
+        state = _read_file(path)
+        return state, dict.fromkeys(state, path)
+    try:
+        weight_map = json.loads(path.read_text(encoding="utf-8"))["weight_map"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise CheckpointError(f"{path}: not a valid shard index ({err!r}); expected a JSON object with 'weight_map'") from None
+    state, source = {}, {}
+    for shard in sorted(set(weight_map.values())):
+        shard_path = directory / shard
+        tensors = _read_file(shard_path)
+        listed = [key for key, file in weight_map.items() if file == shard]
+        absent = [key for key in listed if key not in tensors]
+        if absent:
+            raise CheckpointError(f"{shard_path}: the index lists {absent[:5]} in this shard but it does not hold them")
+        state |= tensors
+        source |= dict.fromkeys(tensors, shard_path)
+    return state, source
+
+
+def _short(items: list[str], limit: int = 8) -> str:
+    more = f" ... and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[str, Path],
+                 directory: Path | str, dtype: torch.dtype | None) -> None:
+    """Put checkpoint tensors into `model` (built on the meta device), keeping ties; check everything first."""
+    if isinstance(model, XLMRModel) and model.pooler is not None and not any(k.startswith("pooler.") for k in state):
+        model.pooler = None  # a bare encoder saved without its pooler
+    weights = _weights(model)
+    chosen: list[tuple[_Weight, str]] = []
+    missing, wrong_shape = [], []
+    for weight in weights:
+        found = next((name for name in weight.names if name in state), None)
+        if found is None:
+            missing.append(weight.names[0])
+        elif tuple(state[found].shape) != weight.shape:
+            wrong_shape.append(f"{found} is {tuple(state[found].shape)} in {source[found].name}, "
+                               f"the config implies {weight.shape}")
+        else:
+            chosen.append((weight, found))
+    accepted = {name for weight in weights for name in weight.names}
+    unexpected = [f"{k} (in {source[k].name})" for k in state if k not in accepted and not SKIPPED.search(k)]
+    problems = []
+    if missing:
+        problems.append(f"missing weights: {_short(missing)}")
+    if unexpected:
+        problems.append(f"unexpected weights: {_short(unexpected)}")
+    if wrong_shape:
+        problems.append(f"shape mismatch: {_short(wrong_shape, 4)}")
+    if problems:
+        raise CheckpointError(f"{directory}: cannot load as {model.architecture}:\n  " + "\n  ".join(problems))
+
+    for weight, found in chosen:
+        tensor = state[found]
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"{source[found]}: {found} holds {tensor.dtype} values; expected floating point")
+        param = nn.Parameter(tensor.to(dtype) if dtype is not None else tensor)
+        for name in weight.ours:
+            path, leaf = name.rsplit(".", 1)
+            setattr(model.get_submodule(path), leaf, param)
+
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
+
+
+def _dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
+    """None -> float32 (the reference numerics); "auto" -> as stored; a name or torch.dtype."""
+    if dtype is None:
+        return torch.float32
+    if dtype == "auto":
+        return None
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r} is not supported; expected 'auto', one of {sorted(DTYPES)} or a torch.dtype")
+    return DTYPES[dtype]
+
+
+def load_directory(directory: Path, *, device: torch.device | str | None = None,
+                   dtype: torch.dtype | str | None = None) -> nn.Module:
+    """Load a model from a directory in the published layout; see `xlmlab.load_model`."""
+    try:
+        config = read_config(directory / "config.json")
+    except ConfigError as err:
+        raise CheckpointError(str(err)) from None
+    cls = model_class(config, directory / "config.json")
+    state, source = read_weights(directory)
+    with torch.device("meta"):
+        try:
+            model = cls(config)
+        except ValueError as err:
+            raise CheckpointError(f"{directory / 'config.json'}: {err}") from None
+    bind_weights(model, state, source, directory, _dtype(dtype))
+    return model.to(device or "cpu").eval()
+
+
+def save_model(model: nn.Module, directory: str | Path) -> Path:
+    """Write `config.json` + `model.safetensors` in the layout the reference implementation loads.
+
+    Tied weights are written once, under the name the published checkpoints use. Files are
+    written to temporary names and renamed, so an interrupted save leaves no half-written file.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = model.config
+    config.architectures = [model.architecture]
+    params = dict(model.named_parameters(remove_duplicate=False))
+    tensors = {w.names[0]: params[w.ours[0]].detach().to("cpu").contiguous() for w in _weights(model)}
+    dtypes = {t.dtype for t in tensors.values()}
+    if len(dtypes) == 1:
+        config.extra["torch_dtype"] = str(dtypes.pop()).removeprefix("torch.")
+    _atomic(directory / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
+    _atomic(directory / "config.json", lambda tmp: write_config(config, tmp))
+    return directory
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,69 @@
+"""The embedded tiny models: small versions of the three architectures, built on first use.
+
+Nothing can be downloaded here, so the workbook ships recipes, not weights: each tiny model is
+made by xlmlab's own code from a fixed seed, written once in the published layout into
+`$XLMLAB_HOME/models/<name>` (default `~/.cache/xlmlab`), and loaded from there afterwards
+exactly like a real checkpoint. Their weights are random: they show shapes, parameter shares and
+the code paths of the real models, not what a trained model knows.
+
+    tiny-xlmr  XLM-R shape, 8,002-piece vocabulary
+    tiny-xlmv  XLM-V shape: the same body with a 4x larger vocabulary
+    tiny-xlm   XLM causal en-de shape, two language embeddings (de = 0, en = 1)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .checkpoint import build_model, save_model
+from .config import XLMConfig, XLMRConfig
+
+RECIPE_VERSION = 1  # bump when a recipe changes, so caches are rebuilt
+
+_TINY_BODY = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
+                  max_position_embeddings=258, type_vocab_size=1, layer_norm_eps=1e-5,
+                  architectures=["XLMRobertaForMaskedLM"])
+MODELS: dict[str, XLMRConfig | XLMConfig] = {
+    "tiny-xlmr": XLMRConfig(vocab_size=8002, **_TINY_BODY),
+    "tiny-xlmv": XLMRConfig(vocab_size=32002, **_TINY_BODY),
+    "tiny-xlm": XLMConfig(vocab_size=8000, emb_dim=64, n_layers=2, n_heads=4, max_position_embeddings=256,
+                          n_langs=2, causal=True, lang2id={"de": 0, "en": 1}, id2lang={0: "de", 1: "en"},
+                          architectures=["XLMWithLMHeadModel"]),
+}
+
+
+def home() -> Path:
+    return Path(os.environ.get("XLMLAB_HOME", "~/.cache/xlmlab")).expanduser()
+
+
+def build(name: str, *, force: bool = False) -> Path:
+    """The directory of embedded model `name`, built now if it is missing or out of date."""
+    if name not in MODELS:
+        raise KeyError(f"no embedded model {name!r}; expected one of {sorted(MODELS)}")
+    target = home() / "models" / name
+    stamp = target / "xlmlab-recipe.json"
+    if not force and stamp.is_file() and json.loads(stamp.read_text()) == {"name": name, "version": RECIPE_VERSION}:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RECIPE_VERSION)
+            model = build_model(MODELS[name])
+        save_model(model, staging)
+        (staging / "xlmlab-recipe.json").write_text(json.dumps({"name": name, "version": RECIPE_VERSION}))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)  # a reader never sees a half-built directory
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def build_all(*, force: bool = False) -> dict[str, Path]:
+    return {name: build(name, force=force) for name in MODELS}

@@ -1,0 +1,201 @@
+"""XLM (Lample & Conneau 2019): the same blocks as XLM-R, with three visible differences.
+
+- positions are learned from 0 and do not skip padding;
+- a language embedding (`langs`, one id per token) is added to every token when the model has
+  several languages: for xlm-clm-ende-1024, de = 0 and en = 1;
+- attention can be causal (CLM models such as xlm-clm-ende-1024) or bidirectional (MLM/TLM).
+  The config's `causal` flag decides; `model(..., causal=True)` overrides it, which matters because
+  the published ende config says `causal: false` although the model was trained causally.
+
+Padding is found from `pad_token_id` when no attention mask is given, and the hidden states of
+padding positions are zeroed after the embeddings and after every layer, as in the original code.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from .attention import causal_padding_mask, padding_mask
+from .blocks import Block
+from .config import XLMConfig
+
+
+class XLMEmbeddings(nn.Module):
+    def __init__(self, config: XLMConfig):
+        super().__init__()
+        C = config.emb_dim
+        self.word = nn.Embedding(config.vocab_size, C, padding_idx=config.pad_token_id)
+        self.position = nn.Embedding(config.max_position_embeddings, C)
+        self.lang = nn.Embedding(config.n_langs, C) if config.has_lang_embeddings else None
+        self.norm = nn.LayerNorm(C, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, input_ids: torch.Tensor, langs: torch.Tensor | None,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        T = input_ids.shape[1]
+        positions = torch.arange(T, device=input_ids.device)  # (T,)
+        x = self.word(input_ids) + self.position(positions)  # (B, T, C)
+        if langs is not None and self.lang is not None:
+            x = x + self.lang(langs)
+        if token_type_ids is not None:  # XLM looks token types up in the word table
+            x = x + self.word(token_type_ids)
+        return self.dropout(self.norm(x))
+
+
+def language_ids(langs: int | torch.Tensor | None, input_ids: torch.Tensor, n_langs: int) -> torch.Tensor | None:
+    """Accept one id for the batch, one per row (B,), or one per token (B, T); return (B, T)."""
+    if langs is None:
+        return None
+    langs = torch.as_tensor(langs, dtype=torch.long, device=input_ids.device)
+    if langs.dim() == 0:
+        langs = langs.expand_as(input_ids)
+    elif langs.dim() == 1 and langs.shape[0] == input_ids.shape[0]:
+        langs = langs[:, None].expand_as(input_ids)
+    if langs.shape != input_ids.shape:
+        raise ValueError(f"langs must be an int, shape (B,) or shape {tuple(input_ids.shape)}; "
+                         f"found shape {tuple(langs.shape)}")
+    if n_langs > 1 and (int(langs.min()) < 0 or int(langs.max()) >= n_langs):
+        raise ValueError(f"language ids must be in 0..{n_langs - 1}; found {langs.unique().tolist()}")
+    return langs
+
+
+class XLMModel(nn.Module):
+    """The bare XLM transformer: token ids (+ languages) -> final hidden states (B, T, C)."""
+
+    architecture: ClassVar[str] = "XLMModel"
+    checkpoint_prefix: ClassVar[str] = ""
+
+    def __init__(self, config: XLMConfig):
+        super().__init__()
+        if config.asm:
+            raise ValueError("XLM with an adaptive softmax output (asm: true) is not supported")
+        if not config.is_encoder:
+            raise ValueError("XLM as a decoder with cross-attention (is_encoder: false) is not supported")
+        self.config = config
+        self.embeddings = XLMEmbeddings(config)
+        self.layers = nn.ModuleList(
+            Block(config.emb_dim, config.n_heads, 4 * config.emb_dim,
+                  act="gelu" if config.gelu_activation else "relu", dropout=config.dropout,
+                  attention_dropout=config.attention_dropout, eps=config.layer_norm_eps)
+            for _ in range(config.n_layers)
+        )
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
+                causal: bool | None = None) -> torch.Tensor:
+        causal = self.config.causal if causal is None else causal
+        langs = language_ids(langs, input_ids, self.config.n_langs)
+        keep = (input_ids != self.config.pad_token_id) if attention_mask is None else attention_mask.bool()
+        keep = None if bool(keep.all()) else keep  # (B, T) or None when nothing is padded
+        if causal:
+            mask = causal_padding_mask(keep, input_ids.shape[1], input_ids.device)  # (B|1, 1, T, T)
+        else:
+            mask = padding_mask(keep)  # (B, 1, 1, T) or None
+        zero_pads = (lambda x: x) if keep is None else (lambda x: x * keep[..., None].to(x.dtype))
+
+        x = zero_pads(self.embeddings(input_ids, langs, token_type_ids))  # (B, T, C)
+        for block in self.layers:
+            x = zero_pads(block(x, mask))
+        return x
+
+    @property
+    def input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word
+
+    def checkpoint_names(self) -> dict[str, str]:
+        """Module paths here -> module paths in the published checkpoints."""
+        names = {
+            "embeddings.word": "embeddings",
+            "embeddings.position": "position_embeddings",
+            "embeddings.lang": "lang_embeddings",
+            "embeddings.norm": "layer_norm_emb",
+        }
+        for i in range(len(self.layers)):
+            ours = f"layers.{i}."
+            names |= {
+                ours + "attn.q": f"attentions.{i}.q_lin",
+                ours + "attn.k": f"attentions.{i}.k_lin",
+                ours + "attn.v": f"attentions.{i}.v_lin",
+                ours + "attn.o": f"attentions.{i}.out_lin",
+                ours + "ln1": f"layer_norm1.{i}",
+                ours + "ffn.up": f"ffns.{i}.lin1",
+                ours + "ffn.down": f"ffns.{i}.lin2",
+                ours + "ln2": f"layer_norm2.{i}",
+            }
+        return names
+
+
+class XLMWithLMHead(nn.Module):
+    """The language model: logits (B, T, V) from an output layer tied to the word embeddings."""
+
+    architecture: ClassVar[str] = "XLMWithLMHeadModel"
+    checkpoint_prefix: ClassVar[str] = "transformer."
+
+    def __init__(self, config: XLMConfig):
+        super().__init__()
+        self.config = config
+        self.transformer = XLMModel(config)
+        self.proj = nn.Linear(config.emb_dim, config.vocab_size)
+        if config.tie_word_embeddings:
+            self.proj.weight = self.transformer.embeddings.word.weight
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
+                causal: bool | None = None) -> torch.Tensor:
+        return self.proj(self.transformer(input_ids, attention_mask, langs, token_type_ids, causal))
+
+    @property
+    def input_embeddings(self) -> nn.Embedding:
+        return self.transformer.embeddings.word
+
+    def checkpoint_names(self) -> dict[str, str]:
+        names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
+        return names | {"proj": "pred_layer.proj"}
+
+
+SUMMARIES = {
+    "first": lambda hidden: hidden[:, 0],
+    "last": lambda hidden: hidden[:, -1],
+    "mean": lambda hidden: hidden.mean(dim=1),
+}
+
+
+class XLMForSequenceClassification(nn.Module):
+    """Classification from a one-vector summary of the sequence (the first token by default)."""
+
+    architecture: ClassVar[str] = "XLMForSequenceClassification"
+    checkpoint_prefix: ClassVar[str] = "transformer."
+
+    def __init__(self, config: XLMConfig):
+        super().__init__()
+        if config.summary_type not in SUMMARIES:
+            raise ValueError(f"summary_type {config.summary_type!r} is not supported; "
+                             f"expected one of {sorted(SUMMARIES)}")
+        if not (config.summary_use_proj and config.summary_proj_to_labels):
+            raise ValueError("XLM classification needs summary_use_proj and summary_proj_to_labels set")
+        if config.summary_activation not in (None, "tanh"):
+            raise ValueError(f"summary_activation {config.summary_activation!r} is not supported; "
+                             "expected null or 'tanh'")
+        self.config = config
+        self.transformer = XLMModel(config)
+        self.summarize = SUMMARIES[config.summary_type]
+        self.dropout = nn.Dropout(config.summary_first_dropout)
+        self.summary = nn.Linear(config.emb_dim, config.num_labels)
+        self.act = torch.tanh if config.summary_activation == "tanh" else (lambda x: x)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
+                causal: bool | None = None) -> torch.Tensor:
+        hidden = self.transformer(input_ids, attention_mask, langs, token_type_ids, causal)  # (B, T, C)
+        return self.act(self.summary(self.dropout(self.summarize(hidden))))  # (B, num_labels)
+
+    @property
+    def input_embeddings(self) -> nn.Embedding:
+        return self.transformer.embeddings.word
+
+    def checkpoint_names(self) -> dict[str, str]:
+        names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
+        return names | {"summary": "sequence_summary.summary"}
