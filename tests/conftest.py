@@ -1,0 +1,59 @@
+"""Shared fixtures: reference models from transformers with random weights, and test batches."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # the tests never reach a hub
+
+SMALL_XLMR = dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  intermediate_size=64, max_position_embeddings=40, type_vocab_size=1, layer_norm_eps=1e-5)
+SMALL_XLM = dict(vocab_size=97, emb_dim=32, n_layers=2, n_heads=4, n_langs=3, max_position_embeddings=40)
+
+ARCHITECTURES = {
+    # transformers class: config class name, config overrides
+    "XLMRobertaModel": ("XLMRobertaConfig", SMALL_XLMR),
+    "XLMRobertaForMaskedLM": ("XLMRobertaConfig", SMALL_XLMR),
+    "XLMRobertaForSequenceClassification": ("XLMRobertaConfig", SMALL_XLMR | {"num_labels": 3}),
+    "XLMModel": ("XLMConfig", SMALL_XLM),
+    "XLMWithLMHeadModel": ("XLMConfig", SMALL_XLM),
+    "XLMForSequenceClassification": ("XLMConfig", SMALL_XLM | {"num_labels": 3}),
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def xlmlab_home(tmp_path_factory):
+    """Embedded models built by the tests go to a private cache."""
+    os.environ["XLMLAB_HOME"] = str(tmp_path_factory.mktemp("xlmlab-home"))
+
+
+def reference_model(architecture: str, seed: int = 0, **overrides):
+    """A transformers model with every parameter random (biases and norms too), in eval mode."""
+    import transformers
+
+    config_name, defaults = ARCHITECTURES[architecture]
+    config = getattr(transformers, config_name)(**(defaults | overrides))
+    torch.manual_seed(seed)
+    model = getattr(transformers, architecture)(config).eval()
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(0.0, 0.3)
+    return model
+
+
+def reference_output(model, **inputs) -> torch.Tensor:
+    with torch.no_grad():
+        out = model(**inputs)
+    return out.logits if hasattr(out, "logits") else out.last_hidden_state
+
+
+def padded_batch(vocab_size: int, pad: int, lengths=(9, 6, 3), seed: int = 1):
+    """Random ids, right-padded: (input_ids, attention_mask). Ids avoid the special range 0..4."""
+    g = torch.Generator().manual_seed(seed)
+    T = max(lengths)
+    ids = torch.randint(5, vocab_size, (len(lengths), T), generator=g)
+    mask = (torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]).long()
+    return ids.masked_fill(mask == 0, pad), mask

@@ -1,0 +1,45 @@
+"""The embedded tiny models are built by xlmlab on first use, cached, and reused."""
+
+from __future__ import annotations
+
+import torch
+
+import xlmlab
+import xlmlab.cli
+from xlmlab import embedded
+
+
+def test_tiny_models_build_once_and_are_reused(monkeypatch):
+    first = embedded.build("tiny-xlmr")
+    calls = []
+    monkeypatch.setattr(embedded, "save_model", lambda *a: calls.append(a))
+    assert embedded.build("tiny-xlmr") == first
+    assert isinstance(xlmlab.load_model("tiny-xlmr"), xlmlab.XLMRForMaskedLM)
+    assert calls == []
+
+
+def test_tiny_models_are_the_same_on_every_machine(tmp_path, monkeypatch):
+    a = xlmlab.load_model("tiny-xlm")
+    monkeypatch.setenv("XLMLAB_HOME", str(tmp_path))
+    b = xlmlab.load_model("tiny-xlm")
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_outdated_cache_is_rebuilt(monkeypatch):
+    path = embedded.build("tiny-xlmv")
+    monkeypatch.setattr(embedded, "RECIPE_VERSION", embedded.RECIPE_VERSION + 1)
+    assert embedded.build("tiny-xlmv") == path
+    assert f'"version": {embedded.RECIPE_VERSION}' in (path / "xlmlab-recipe.json").read_text()
+
+
+def test_each_tiny_model_has_its_family_shape():
+    xlmr, xlmv, xlm = (xlmlab.load_model(n) for n in ("tiny-xlmr", "tiny-xlmv", "tiny-xlm"))
+    assert xlmv.config.vocab_size > xlmr.config.vocab_size and xlmv.config.hidden_size == xlmr.config.hidden_size
+    assert isinstance(xlm, xlmlab.XLMWithLMHead) and xlm.config.causal
+    assert xlm.config.lang2id == {"de": 0, "en": 1}
+
+
+def test_cli_builds_the_assets(capsys):
+    assert xlmlab.cli.main(["assets"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in embedded.MODELS)
