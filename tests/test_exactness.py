@@ -156,3 +156,21 @@ def test_dtype_argument_casts_every_parameter(dtype, tmp_path):
     expected = dtype if isinstance(dtype, torch.dtype) else torch.float16
     assert {p.dtype for p in model.parameters()} == {expected}
     assert model.lm_head.decoder.weight is model.encoder.embeddings.word.weight
+
+
+@pytest.mark.parametrize("architecture", ["XLMRobertaForMaskedLM", "XLMWithLMHeadModel"])
+def test_gradients_match_reference(architecture, tmp_path):
+    """Training needs the same gradients, not only the same outputs (dropout off on both sides)."""
+    ref, ours = load_pair(architecture, tmp_path)
+    ids, mask = padded_batch(ref.config.vocab_size, ref.config.pad_token_id)
+    targets = torch.randint(5, ref.config.vocab_size, ids.shape, generator=torch.Generator().manual_seed(4)).flatten()
+    loss = torch.nn.functional.cross_entropy
+    loss(ref(input_ids=ids, attention_mask=mask).logits.flatten(0, 1), targets).backward()
+    loss(ours(ids, mask).flatten(0, 1), targets).backward()
+
+    body = ours.encoder if hasattr(ours, "encoder") else ours.transformer
+    first_query = ours.checkpoint_names()[f"{'encoder' if hasattr(ours, 'encoder') else 'transformer'}.layers.0.attn.q"]
+    pairs = [(ours.input_embeddings.weight, ref.get_input_embeddings().weight),
+             (body.layers[0].attn.q.weight, ref.get_submodule(first_query).weight)]
+    for mine, theirs in pairs:
+        assert (mine.grad - theirs.grad).abs().max() <= 1e-5

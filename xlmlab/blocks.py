@@ -53,5 +53,9 @@ class Block(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.ln1(x + self.dropout(self.attn(x, mask)))  # (B, T, C)
-        return self.ln2(x + self.ffn(x))  # (B, T, C)
+        h = self.dropout(self.attn(x, mask))  # (B, T, C)
+        h += x  # in place: one (B, T, C) buffer less per residual; autograd-safe, nothing saved it
+        x = self.ln1(h)
+        h = self.ffn(x)
+        h += x
+        return self.ln2(h)  # (B, T, C)

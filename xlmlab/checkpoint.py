@@ -141,8 +141,12 @@ def _short(items: list[str], limit: int = 8) -> str:
 
 
 def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[str, Path],
-                 directory: Path | str, dtype: torch.dtype | None) -> None:
-    """Put checkpoint tensors into `model` (built on the meta device), keeping ties; check everything first."""
+                 directory: Path | str, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = None) -> None:
+    """Put checkpoint tensors into `model` (built on the meta device), keeping ties; check everything first.
+
+    Every tensor is copied into memory of its own on `device`: tensors read from a safetensors
+    file sit at unaligned offsets of the file mapping, which makes CPU matrix products ~5% slower.
+    """
     if isinstance(model, XLMRModel) and model.pooler is not None and not any(k.startswith("pooler.") for k in state):
         model.pooler = None  # a bare encoder saved without its pooler
     weights = _weights(model)
@@ -173,7 +177,7 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
         tensor = state[found]
         if not tensor.is_floating_point():
             raise CheckpointError(f"{source[found]}: {found} holds {tensor.dtype} values; expected floating point")
-        param = nn.Parameter(tensor.to(dtype) if dtype is not None else tensor)
+        param = nn.Parameter(tensor.to(device=device, dtype=dtype or tensor.dtype, copy=True))
         for name in weight.ours:
             path, leaf = name.rsplit(".", 1)
             setattr(model.get_submodule(path), leaf, param)
@@ -209,8 +213,8 @@ def load_directory(directory: Path, *, device: torch.device | str | None = None,
             model = cls(config)
         except ValueError as err:
             raise CheckpointError(f"{directory / 'config.json'}: {err}") from None
-    bind_weights(model, state, source, directory, _dtype(dtype))
-    return model.to(device or "cpu").eval()
+    bind_weights(model, state, source, directory, device=device or "cpu", dtype=_dtype(dtype))
+    return model.eval()
 
 
 def save_model(model: nn.Module, directory: str | Path) -> Path:
