@@ -1,7 +1,8 @@
 # xlmlab: `make demo` to set up and run the workbook, `make test` for the whole suite.
 PYTHON     ?= python3
 VENV       ?= .venv
-# A CPU build of torch; override for another, e.g. make demo TORCH_SPEC="torch==2.13.0+cu126"
+# torch is installed first, pinned to a CPU build; override with any pip arguments, e.g.
+#   make demo TORCH_SPEC="torch>=2.3"   (the newest build, with its CUDA packages)
 TORCH_SPEC ?= torch==2.13.0
 BIN        := $(VENV)/bin
 # notebooks start their kernel from PATH: make it this environment's
@@ -11,10 +12,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
