@@ -57,3 +57,19 @@ def padded_batch(vocab_size: int, pad: int, lengths=(9, 6, 3), seed: int = 1):
     ids = torch.randint(5, vocab_size, (len(lengths), T), generator=g)
     mask = (torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]).long()
     return ids.masked_fill(mask == 0, pad), mask
+
+
+@pytest.fixture(scope="session")
+def spm_dir(tmp_path_factory):
+    from tokenizer_fixtures import train_sentencepiece
+
+    directory = tmp_path_factory.mktemp("spm")
+    train_sentencepiece(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def xlm_dir(tmp_path_factory):
+    from tokenizer_fixtures import train_xlm_bpe
+
+    return train_xlm_bpe(tmp_path_factory.mktemp("xlm-bpe"))

@@ -80,3 +80,12 @@ def test_failed_download_says_why(hf_home, monkeypatch):
     fake_hub(monkeypatch, snapshot_download)
     with pytest.raises(xlmlab.ModelNotFoundError, match=r"the download failed \(ConnectionError: no route to host\)"):
         xlmlab.load_model("facebook/xlm-v-base")
+
+
+def test_tokenizer_loads_from_the_same_cached_snapshot(hf_home, spm_dir):
+    import shutil
+
+    snapshot = cache_snapshot(hf_home, "models--facebook--xlm-v-base")
+    shutil.copy(spm_dir / "sentencepiece.bpe.model", snapshot)
+    tok = xlmlab.load_tokenizer("facebook/xlm-v-base")
+    assert isinstance(tok, xlmlab.SentencePieceTokenizer) and tok.encode("") == [0, 2]

@@ -3,6 +3,8 @@
     model = xlmlab.load_model("tiny-xlmr")            # or a directory, or "facebook/xlm-v-base"
     logits = model(input_ids, attention_mask)          # (B, T, V)
     xlmlab.save_model(model, "out/")                   # loads back in transformers unchanged
+    tok = xlmlab.load_tokenizer("FacebookAI/xlm-roberta-base")
+    batch = tok(["Hello world", "Hallo Welt"])          # input_ids, attention_mask: (B, L)
 """
 
 from .checkpoint import CheckpointError, build_model, save_model
@@ -10,6 +12,9 @@ from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
 from .device import try_gpu
 from .hub import ModelNotFoundError
 from .load import load_model
+from .sentencepiece_tokenizer import SentencePieceTokenizer
+from .tokenizer import TokenizerError, load_tokenizer
+from .xlm_tokenizer import XLMTokenizer
 from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
 from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
 
@@ -19,5 +24,6 @@ __all__ = [
     "PUBLISHED", "CheckpointError", "ConfigError", "ModelNotFoundError",
     "XLMConfig", "XLMRConfig", "XLMModel", "XLMWithLMHead", "XLMForSequenceClassification",
     "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
-    "build_model", "load_model", "save_model", "try_gpu",
+    "SentencePieceTokenizer", "XLMTokenizer", "TokenizerError",
+    "build_model", "load_model", "load_tokenizer", "save_model", "try_gpu",
 ]

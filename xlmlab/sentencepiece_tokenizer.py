@@ -1,0 +1,109 @@
+"""The XLM-R / XLM-V tokenizer: SentencePiece pieces mapped through the fairseq dictionary.
+
+The published `sentencepiece.bpe.model` files are SentencePiece unigram models (the file name
+is historical). The model itself was trained with fairseq, whose dictionary puts four specials
+first, so every id is shifted:
+
+    fairseq   <s>=0  <pad>=1  </s>=2  <unk>=3  piece i -> i + 1  ...  <mask> = last
+    spm       <unk>=0  <s>=1  </s>=2  piece i
+
+and SentencePiece's own unknown (0) becomes fairseq's <unk> (3). "<mask>" written in a text is
+the mask token; as fairseq does, the text on each side of it is encoded on its own.
+
+Batches go through SentencePiece's C++ batch call; the id shift is one numpy operation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import sentencepiece
+import torch
+
+from .tokenizer import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
+
+SPECIALS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+MASK = "<mask>"
+
+
+class SentencePieceTokenizer(Tokenizer):
+    bos_token_id, pad_token_id, eos_token_id, unk_token_id = 0, 1, 2, 3
+    offset = 1  # fairseq id = SentencePiece id + 1
+
+    def __init__(self, model_file: str | Path, *, model_max_length: int = 512, num_threads: int = -1):
+        self.model_file = Path(model_file)
+        self.sp = sentencepiece.SentencePieceProcessor()
+        try:
+            self.sp.Load(str(self.model_file))
+        except (OSError, RuntimeError) as err:
+            raise TokenizerError(f"{self.model_file}: not a readable SentencePiece model ({err})") from None
+        if (self.sp.unk_id(), self.sp.bos_id(), self.sp.eos_id()) != (0, 1, 2):
+            raise TokenizerError(f"{self.model_file}: expected the fairseq-compatible layout <unk>=0 <s>=1 </s>=2; "
+                                 f"found unk={self.sp.unk_id()} bos={self.sp.bos_id()} eos={self.sp.eos_id()}")
+        self.mask_token_id = len(self.sp) + self.offset
+        self.vocab_size = self.mask_token_id + 1
+        self.model_max_length = model_max_length
+        self.num_threads = num_threads
+        self.layout = Layout(start=(0,), middle=(2, 2), end=(2,), second_segment_type=0, odd_token_to_longer=True)
+
+    def _to_fairseq(self, rows: list[list[int]]) -> Ragged:
+        """SentencePiece ids -> fairseq ids, for a whole batch in one numpy operation."""
+        flat, lengths = ragged(rows)
+        return np.where(flat == self.sp.unk_id(), self.unk_token_id, flat + self.offset), lengths
+
+    def _ids_batch(self, texts: list[str], lang: str | None = None) -> Ragged:
+        if not any(MASK in t for t in texts):
+            return self._to_fairseq(self.sp.encode(texts, num_threads=self.num_threads))
+        rows = []
+        for text in texts:  # as fairseq: each span around <mask> on its own, right-stripped
+            flat, lengths = self._to_fairseq(self.sp.encode([s.rstrip() for s in text.split(MASK)]))
+            spans = np.split(flat, np.cumsum(lengths)[:-1])
+            rows.append(spans[0].tolist() + [x for span in spans[1:] for x in (self.mask_token_id, *span.tolist())])
+        return ragged(rows)
+
+    def tokenize(self, text: str, lang: str | None = None) -> list[str]:
+        flat, _ = self._ids_batch([check_text(text)])
+        return self.convert_ids_to_tokens(flat.tolist())
+
+    def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
+        if isinstance(ids, int):
+            return self._token(ids)
+        return [self._token(int(i)) for i in ids]
+
+    def _token(self, i: int) -> str:
+        if not 0 <= i < self.vocab_size:
+            raise TokenizerError(f"id {i} is outside the vocabulary (0..{self.vocab_size - 1})")
+        if i < len(SPECIALS):
+            return list(SPECIALS)[i]
+        return MASK if i == self.mask_token_id else self.sp.id_to_piece(i - self.offset)
+
+    def convert_tokens_to_ids(self, tokens: str | Sequence[str]) -> int | list[int]:
+        def one(token: str) -> int:
+            if token in SPECIALS:
+                return SPECIALS[token]
+            if token == MASK:
+                return self.mask_token_id
+            i = self.sp.piece_to_id(token)
+            return self.unk_token_id if i == self.sp.unk_id() else i + self.offset
+        return one(tokens) if isinstance(tokens, str) else [one(t) for t in tokens]
+
+    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
+        """Text of the ids; specials are dropped, or kept as their strings between decoded runs."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        parts, run = [], []
+        for i in map(int, ids):
+            if len(SPECIALS) <= i < self.mask_token_id:
+                run.append(i - self.offset)
+                continue
+            self._token(i)  # range check
+            if run:
+                parts.append(self.sp.decode(run))
+                run = []
+            if not skip_special_tokens:
+                parts.append(self._token(i))
+        if run:
+            parts.append(self.sp.decode(run))
+        return "".join(parts) if not skip_special_tokens else " ".join(p for p in parts if p)

@@ -1,0 +1,243 @@
+"""What both tokenizers share: special-token layouts, truncation, padding to tensors, loading.
+
+A subclass turns texts into ids without special tokens, as one flat array and the length of
+each text (`_ids_batch`); everything after that is here, written with numpy so that a batch of thousands of texts never goes through
+a Python loop per token:
+
+    texts -> ids per text -> truncated lengths -> one padded (B, L) array with the specials placed
+
+The two families differ in one layout detail:
+    XLM-R / XLM-V   <s> A </s>    <s> A </s></s> B </s>    token types all 0
+    XLM             <s> A </s>    <s> A </s> B </s>        token types 0 for A's part, 1 for B's
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+
+class TokenizerError(ValueError):
+    """Input a tokenizer cannot take, or a tokenizer file that cannot be read."""
+
+
+def check_text(text: object, what: str = "text") -> str:
+    """A str that UTF-8 can encode, or a TokenizerError saying what was found instead."""
+    if not isinstance(text, str):
+        raise TokenizerError(f"{what} must be a str; found {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise TokenizerError(f"{what} contains a lone surrogate U+{ord(text[err.start]):04X} at index {err.start}; "
+                             "it cannot be encoded as UTF-8 (decode the source with errors='replace')") from None
+    return text
+
+
+def check_texts(texts: object, what: str = "texts") -> list[str]:
+    if isinstance(texts, str):
+        return [check_text(texts, what)]
+    if not isinstance(texts, Sequence):
+        raise TokenizerError(f"{what} must be a str or a list of str; found {type(texts).__name__}")
+    return [check_text(t, f"{what}[{i}]") for i, t in enumerate(texts)]
+
+
+def longest_first(len_a: np.ndarray, len_b: np.ndarray, budget: np.ndarray | int,
+                  odd_token_to_longer: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Kept lengths when a pair must fit `budget` tokens, the longer side trimmed first, in closed form.
+
+    When trimming the longer side alone is not enough, both end level and one side keeps the odd
+    token: the first side in the reference's Python tokenizers (XLM), the longer side (the second
+    on ties) in its `tokenizers` library (XLM-R / XLM-V):
+
+        (6, 3), budget 7 -> (4, 3) either way
+        (5, 5), budget 7 -> (4, 3) first / (3, 4) longer
+        (3, 6), budget 5 -> (3, 2) first / (2, 3) longer
+    """
+    budget = np.maximum(budget, 0)
+    excess = np.maximum(len_a + len_b - budget, 0)
+    a_longer = len_a > len_b
+    alone = np.abs(len_a - len_b) >= excess  # the longer side alone absorbs the excess
+    a = np.where(alone & a_longer, len_a - excess, len_a)
+    b = np.where(alone & ~a_longer, len_b - excess, len_b)
+    odd_to_a = a_longer if odd_token_to_longer else np.ones_like(a_longer)
+    a = np.where(alone, a, budget // 2 + (budget % 2) * odd_to_a)
+    b = np.where(alone, b, budget - a)
+    return a, b
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the special tokens go: start A middle B end (single sequences: start A end)."""
+
+    start: tuple[int, ...]
+    middle: tuple[int, ...]
+    end: tuple[int, ...]
+    second_segment_type: int  # token type of B and what follows it
+    odd_token_to_longer: bool  # see longest_first
+
+    def count(self, pair: bool) -> int:
+        return len(self.start) + len(self.end) + (len(self.middle) if pair else 0)
+
+
+def _place(out: np.ndarray, offsets: np.ndarray, flat: np.ndarray, starts: np.ndarray, keep: np.ndarray) -> None:
+    """Copy the first keep[r] ids of row r (stored at flat[starts[r]:]) to out[r, offsets[r]:]."""
+    rows = np.repeat(np.arange(len(keep)), keep)
+    within = np.arange(keep.sum()) - np.repeat(np.cumsum(keep) - keep, keep)
+    out[rows, np.repeat(offsets, keep) + within] = flat[np.repeat(starts, keep) + within]
+
+
+Ragged = tuple[np.ndarray, np.ndarray]  # (all ids of a batch in one array, length of each row)
+
+
+def ragged(rows: list[list[int]]) -> Ragged:
+    """[[5, 6], [], [7]] -> (array([5, 6, 7]), array([2, 0, 1])), without a Python loop per id."""
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
+    return flat, lengths
+
+
+class Tokenizer:
+    """The shared front: `tokenize`, `encode`, `decode` and batch calls returning tensors."""
+
+    layout: Layout
+    pad_token_id: int
+    model_max_length: int = 512
+
+    # implemented by each tokenizer ------------------------------------------------------------
+    def _ids_batch(self, texts: list[str], lang: str | None) -> Ragged:
+        raise NotImplementedError
+
+    def tokenize(self, text: str, lang: str | None = None) -> list[str]:
+        raise NotImplementedError
+
+    def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
+        raise NotImplementedError
+
+    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
+        raise NotImplementedError
+
+    # shared -----------------------------------------------------------------------------------
+    def encode(self, text: str, text_pair: str | None = None, *, lang: str | None = None,
+               add_special_tokens: bool = True) -> list[int]:
+        """Ids of one text (or pair), with special tokens unless asked otherwise; no truncation."""
+        a = self._ids_batch([check_text(text)], lang)[0].tolist()
+        b = None if text_pair is None else self._ids_batch([check_text(text_pair, "text_pair")], lang)[0].tolist()
+        if not add_special_tokens:
+            return a if b is None else a + b
+        ids = list(self.layout.start) + a + (list(self.layout.end) if b is None else
+                                             list(self.layout.middle) + b + list(self.layout.end))
+        self._warn_if_long(len(ids))
+        return ids
+
+    def __call__(self, texts: str | Sequence[str], text_pairs: str | Sequence[str] | None = None, *,
+                 lang: str | None = None, padding: bool | str = True, truncation: bool = True,
+                 max_length: int | None = None) -> dict[str, torch.Tensor]:
+        """Encode a batch into `input_ids`, `attention_mask` (and `token_type_ids` for pairs,
+        `langs` for XLM) as (B, L) LongTensors.
+
+        padding: True pads to the longest row, "max_length" to `max_length`.
+        truncation: cut rows to `max_length` (default: the model's 512); pairs lose tokens from
+        the longer side first.
+        """
+        a = self._ids_batch(check_texts(texts), lang)
+        b = None if text_pairs is None else self._ids_batch(check_texts(text_pairs, "text_pairs"), lang)
+        if b is not None and len(b[1]) != len(a[1]):
+            raise TokenizerError(f"texts and text_pairs must have the same length; found {len(a[1])} and {len(b[1])}")
+        if padding not in (True, "longest", "max_length"):
+            raise TokenizerError(f"padding must be True, 'longest' or 'max_length'; found {padding!r} "
+                                 "(rows of different lengths need padding to form a tensor)")
+        limit = self.model_max_length if max_length is None else max_length
+        batch = self._assemble(a, b, limit if truncation else None)
+        if not truncation:
+            self._warn_if_long(batch["input_ids"].shape[1])
+        if padding == "max_length" and batch["input_ids"].shape[1] < limit:
+            batch = self._pad_to(batch, limit)
+        return batch
+
+    def _assemble(self, a: Ragged, b: Ragged | None, limit: int | None) -> dict[str, torch.Tensor]:
+        L = self.layout
+        flat_a, len_a = a
+        start_a = np.cumsum(len_a) - len_a
+        if b is None:
+            keep_a = len_a if limit is None else np.minimum(len_a, max(limit - L.count(False), 0))
+            keep_b = np.zeros_like(keep_a)
+        else:
+            flat_b, len_b = b
+            start_b = np.cumsum(len_b) - len_b
+            keep_a, keep_b = (len_a, len_b) if limit is None else longest_first(len_a, len_b, limit - L.count(True), L.odd_token_to_longer)
+        pair = b is not None
+        lengths = keep_a + keep_b + L.count(pair)
+        B = len(len_a)
+        T = int(lengths.max()) if B else 0
+        ids = np.full((B, T), self.pad_token_id, dtype=np.int64)
+        types = np.zeros((B, T), dtype=np.int64)
+
+        ids[:, :len(L.start)] = L.start
+        a_at = np.full(B, len(L.start))
+        _place(ids, a_at, flat_a, start_a, keep_a)
+        after_a = a_at + keep_a
+        tail = L.end
+        if pair:
+            mid = np.arange(len(L.middle))
+            ids[np.arange(B)[:, None], after_a[:, None] + mid] = L.middle
+            b_at = after_a + len(L.middle)
+            _place(ids, b_at, flat_b, start_b, keep_b)
+            after_a = b_at + keep_b
+            columns = np.arange(T)[None, :]
+            types[(columns >= b_at[:, None]) & (columns < lengths[:, None])] = L.second_segment_type
+        ids[np.arange(B)[:, None], after_a[:, None] + np.arange(len(tail))] = tail
+        mask = np.arange(T)[None, :] < lengths[:, None]
+        out = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask.astype(np.int64))}
+        if pair:
+            out["token_type_ids"] = torch.from_numpy(types)
+        return out
+
+    def _pad_to(self, batch: dict[str, torch.Tensor], length: int) -> dict[str, torch.Tensor]:
+        extra = length - batch["input_ids"].shape[1]
+        fill = {"input_ids": self.pad_token_id}
+        return {k: torch.nn.functional.pad(v, (0, extra), value=fill.get(k, 0)) for k, v in batch.items()}
+
+    def _warn_if_long(self, length: int) -> None:
+        if length > self.model_max_length and not getattr(self, "_warned_long", False):
+            self._warned_long = True
+            warnings.warn(f"a sequence of {length} tokens is longer than the model's {self.model_max_length} "
+                          "positions; truncate it (truncation=True) before running the model", stacklevel=3)
+
+
+def read_tokenizer_config(directory: Path) -> dict:
+    path = directory / "tokenizer_config.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise TokenizerError(f"{path}, line {err.lineno}: not valid JSON ({err.msg})") from None
+
+
+def load_tokenizer(path_or_name: str | os.PathLike):
+    """The tokenizer of a model directory (or hub id): SentencePiece for XLM-R / XLM-V
+    (`sentencepiece.bpe.model`), Moses + BPE for XLM (`vocab.json` + `merges.txt`)."""
+    from .hub import resolve
+    from .sentencepiece_tokenizer import SentencePieceTokenizer
+    from .xlm_tokenizer import XLMTokenizer
+
+    directory = resolve(path_or_name)
+    config = read_tokenizer_config(directory)
+    max_length = config.get("model_max_length")
+    max_length = max_length if isinstance(max_length, int) and max_length < 10**6 else 512
+    if (directory / "sentencepiece.bpe.model").is_file():
+        return SentencePieceTokenizer(directory / "sentencepiece.bpe.model", model_max_length=max_length)
+    if (directory / "vocab.json").is_file() and (directory / "merges.txt").is_file():
+        return XLMTokenizer(directory / "vocab.json", directory / "merges.txt", model_max_length=max_length,
+                            lang2id=config.get("lang2id"),
+                            do_lowercase_and_remove_accent=config.get("do_lowercase_and_remove_accent", True))
+    raise TokenizerError(f"{directory}: no tokenizer files; expected sentencepiece.bpe.model (XLM-R, XLM-V) "
+                         "or vocab.json + merges.txt (XLM)")
