@@ -42,6 +42,7 @@ lab: assets
 bench: setup-test
 	$(BIN)/python benchmarks/forward_cpu.py
 	$(BIN)/python benchmarks/train_gpu.py
+	$(BIN)/python benchmarks/tokenizers_speed.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -5,16 +5,11 @@ from __future__ import annotations
 import collections
 
 import sentencepiece
-from babel import Locale
+
+from xlmlab.cldr import names as cldr_names
 
 SPM_LANGUAGES = ["en", "de", "fr", "es", "ru", "bg", "el", "ar", "he", "fa", "ur", "hi", "bn", "th", "zh", "ja",
                  "ko", "vi", "tr", "sw", "am", "ka", "hy"]
-
-
-def cldr_names(lang: str) -> list[str]:
-    """Real text in `lang`: CLDR names of territories, languages and currencies."""
-    locale = Locale.parse(lang)
-    return [t for t in (*locale.territories.values(), *locale.languages.values(), *locale.currencies.values()) if t]
 
 
 def train_sentencepiece(directory, vocab_size: int = 3000) -> None:
