@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import pickle
+import random
 import shutil
 
 import pytest
@@ -97,10 +97,31 @@ def test_truncated_safetensors_is_reported(good):
         xlmlab.load_model(good)
 
 
-def test_corrupt_pickle_is_reported(good):
+@pytest.mark.parametrize("seed", range(20))
+def test_corrupt_pickle_is_reported(good, seed):
     (good / "model.safetensors").unlink()
-    (good / "pytorch_model.bin").write_bytes(os.urandom(4096))
-    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: "):
+    (good / "pytorch_model.bin").write_bytes(random.Random(seed).randbytes(4096))
+    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: unreadable, truncated or corrupt"):
+        xlmlab.load_model(good)
+
+
+def test_plain_pickle_that_runs_code_is_refused_and_does_not_run(good, tmp_path):
+    marker = tmp_path / "pwned"
+    (good / "model.safetensors").unlink()
+    with open(good / "pytorch_model.bin", "wb") as f:
+        pickle.dump({"roberta.embeddings.word_embeddings.weight": RunsCode(marker)}, f)
+    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: unreadable, truncated or corrupt, or not a plain-tensor pickle"):
+        xlmlab.load_model(good)
+    assert not marker.exists()
+
+
+def test_truncated_pickle_is_reported(good, tmp_path):
+    model = reference_model("XLMRobertaForMaskedLM")
+    torch.save(model.state_dict(), tmp_path / "full.bin")
+    (good / "model.safetensors").unlink()
+    data = (tmp_path / "full.bin").read_bytes()
+    (good / "pytorch_model.bin").write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: unreadable, truncated or corrupt"):
         xlmlab.load_model(good)
 
 
@@ -117,9 +138,8 @@ class RunsCode:
 def test_pickle_that_runs_code_is_refused_and_does_not_run(good, tmp_path):
     marker = tmp_path / "pwned"
     (good / "model.safetensors").unlink()
-    with open(good / "pytorch_model.bin", "wb") as f:
-        pickle.dump({"roberta.embeddings.word_embeddings.weight": RunsCode(marker)}, f)
-    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: refused to unpickle"):
+    torch.save({"roberta.embeddings.word_embeddings.weight": RunsCode(marker)}, good / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: refused to unpickle: the file asks to import builtins\.open"):
         xlmlab.load_model(good)
     assert not marker.exists()
 

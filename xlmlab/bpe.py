@@ -20,13 +20,13 @@ from tqdm.auto import tqdm
 SPECIALS = ["<s>", "</s>", "<pad>", "<unk>"] + [f"<special{i}>" for i in range(10)]
 
 
-def _symbols(word: str) -> tuple[str, ...]:
+def word_symbols(word: str) -> tuple[str, ...]:
     return (*word[:-1], word[-1] + "</w>")
 
 
 def learn_merges(word_counts: dict[str, int], num_merges: int, *, progress: bool = False) -> list[tuple[str, str]]:
     """The merges, most useful first. Ties go to the pair that sorts first, so runs are repeatable."""
-    words = {_symbols(w): c for w, c in word_counts.items() if w}
+    words = {word_symbols(w): c for w, c in word_counts.items() if w}
     merges = []
     for _ in tqdm(range(num_merges), desc="BPE merges", disable=not progress):
         pairs: Counter = Counter()
@@ -37,11 +37,12 @@ def learn_merges(word_counts: dict[str, int], num_merges: int, *, progress: bool
             break
         best = min(pairs, key=lambda p: (-pairs[p], p))
         merges.append(best)
-        words = {_merge(symbols, best): c for symbols, c in words.items()}
+        words = {merge_pair(symbols, best): c for symbols, c in words.items()}
     return merges
 
 
-def _merge(symbols: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
+def merge_pair(symbols: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
+    """('l', 'o', 'w</w>'), ('l', 'o') -> ('lo', 'w</w>'): every occurrence, left to right."""
     out, i = [], 0
     while i < len(symbols):
         if i < len(symbols) - 1 and (symbols[i], symbols[i + 1]) == pair:
@@ -57,9 +58,9 @@ def build_vocab(word_counts: dict[str, int], merges: list[tuple[str, str]]) -> d
     """Specials, then every piece the merges produce on the training words, then every
     character (with and without `</w>`), most frequent first."""
     counts: Counter = Counter()
-    words = {_symbols(w): c for w, c in word_counts.items() if w}
+    words = {word_symbols(w): c for w, c in word_counts.items() if w}
     for pair in merges:
-        words = {_merge(s, pair): c for s, c in words.items()}
+        words = {merge_pair(s, pair): c for s, c in words.items()}
     for symbols, c in words.items():
         counts.update({s: c for s in symbols})
     for w, c in word_counts.items():

@@ -97,11 +97,14 @@ def _read_file(path: Path) -> dict[str, torch.Tensor]:
     except FileNotFoundError:
         raise CheckpointError(f"{path}: listed in the index but not found") from None
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0]
-        raise CheckpointError(f"{path}: refused to unpickle: the file asks to run code or build objects "
-                              f"that are not plain tensors ({first}); only weights are loaded") from None
-    except (SafetensorError, RuntimeError, EOFError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path}: unreadable, truncated or corrupt ({err})") from None
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        if found:  # weights-only loading refuses to import anything but tensor types
+            raise CheckpointError(f"{path}: refused to unpickle: the file asks to import {found.group(1)}, which "
+                                  "could run code; only plain tensors are loaded") from None
+        raise CheckpointError(f"{path}: unreadable, truncated or corrupt, or not a plain-tensor pickle "
+                              f"({str(err).strip().splitlines()[0]})") from None
+    except Exception as err:  # a damaged file can make either reader fail in many ways
+        raise CheckpointError(f"{path}: unreadable, truncated or corrupt ({type(err).__name__}: {err})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: expected a mapping of names to tensors")
     return state

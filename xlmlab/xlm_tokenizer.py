@@ -30,6 +30,7 @@ from typing import Sequence
 import torch
 from sacremoses import MosesDetokenizer, MosesPunctNormalizer, MosesTokenizer
 
+from .bpe import merge_pair, word_symbols
 from .tokenizer import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
 
 SPECIAL_TOKENS = ["<s>", "</s>", "<pad>", "<unk>"] + [f"<special{i}>" for i in range(10)]
@@ -172,23 +173,15 @@ class XLMTokenizer(Tokenizer):
         pieces = self._word_cache.get(word)
         if pieces is not None:
             return pieces
-        symbols = [*word[:-1], word[-1] + "</w>"]
+        symbols = word_symbols(word)
         ranks = self.bpe_ranks
         while len(symbols) > 1:
             best = min(zip(symbols, symbols[1:]), key=lambda pair: ranks.get(pair, float("inf")))
             if best not in ranks:
                 break
-            merged, i = [], 0
-            while i < len(symbols):
-                if i < len(symbols) - 1 and (symbols[i], symbols[i + 1]) == best:
-                    merged.append(symbols[i] + symbols[i + 1])
-                    i += 2
-                else:
-                    merged.append(symbols[i])
-                    i += 1
-            symbols = merged
-        self._word_cache[word] = symbols
-        return symbols
+            symbols = merge_pair(symbols, best)
+        self._word_cache[word] = list(symbols)
+        return self._word_cache[word]
 
     def tokenize(self, text: str, lang: str | None = None) -> list[str]:
         text, lang = check_text(text), self.language(lang)
