@@ -11,9 +11,9 @@ from .checkpoint import CheckpointError, build_model, save_model
 from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
 from .device import try_gpu
 from .hub import ModelNotFoundError
-from .load import load_model
+from .load import load_model, load_tokenizer
 from .sentencepiece_tokenizer import SentencePieceTokenizer
-from .tokenizer import TokenizerError, load_tokenizer
+from .tokenizer import TokenizerError
 from .xlm_tokenizer import XLMTokenizer
 from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
 from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel

@@ -1,4 +1,8 @@
-"""`load_model`: from a name or directory to a ready model."""
+"""`load_model` and `load_tokenizer`: from a name or directory to a ready model or tokenizer.
+
+A name is a directory in the published layout, a hub id found in the local Hugging Face cache
+(`hub.py`), or an embedded tiny asset built on first use (`embedded.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,20 @@ import os
 import torch
 from torch import nn
 
+from pathlib import Path
+
 from . import embedded
 from .checkpoint import load_directory
 from .hub import resolve
+from .sentencepiece_tokenizer import SentencePieceTokenizer
+from .tokenizer import TokenizerError, read_tokenizer_config
+from .xlm_tokenizer import XLMTokenizer
+
+
+def locate(path_or_name: str | os.PathLike) -> Path:
+    """The directory behind a name: embedded assets first, then directories and hub ids."""
+    name = str(path_or_name)
+    return embedded.build(name) if name in embedded.MODELS else resolve(path_or_name)
 
 
 def load_model(path_or_name: str | os.PathLike, *, device: torch.device | str | None = None,
@@ -25,6 +40,21 @@ def load_model(path_or_name: str | os.PathLike, *, device: torch.device | str | 
     `device` defaults to the CPU (see `xlmlab.try_gpu`); `dtype` defaults to float32, "auto"
     keeps the stored precision.
     """
-    name = str(path_or_name)
-    directory = embedded.build(name) if name in embedded.MODELS else resolve(path_or_name)
-    return load_directory(directory, device=device, dtype=dtype)
+    return load_directory(locate(path_or_name), device=device, dtype=dtype)
+
+
+def load_tokenizer(path_or_name: str | os.PathLike) -> SentencePieceTokenizer | XLMTokenizer:
+    """The tokenizer of a model directory, hub id or embedded asset: SentencePiece for XLM-R /
+    XLM-V (`sentencepiece.bpe.model`), Moses + BPE for XLM (`vocab.json` + `merges.txt`)."""
+    directory = locate(path_or_name)
+    config = read_tokenizer_config(directory)
+    max_length = config.get("model_max_length")
+    max_length = max_length if isinstance(max_length, int) and max_length < 10**6 else 512
+    if (directory / "sentencepiece.bpe.model").is_file():
+        return SentencePieceTokenizer(directory / "sentencepiece.bpe.model", model_max_length=max_length)
+    if (directory / "vocab.json").is_file() and (directory / "merges.txt").is_file():
+        return XLMTokenizer(directory / "vocab.json", directory / "merges.txt", model_max_length=max_length,
+                            lang2id=config.get("lang2id"),
+                            do_lowercase_and_remove_accent=config.get("do_lowercase_and_remove_accent", True))
+    raise TokenizerError(f"{directory}: no tokenizer files; expected sentencepiece.bpe.model (XLM-R, XLM-V) "
+                         "or vocab.json + merges.txt (XLM)")

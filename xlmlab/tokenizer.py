@@ -14,7 +14,6 @@ The two families differ in one layout detail:
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from itertools import chain
@@ -220,24 +219,3 @@ def read_tokenizer_config(directory: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise TokenizerError(f"{path}, line {err.lineno}: not valid JSON ({err.msg})") from None
-
-
-def load_tokenizer(path_or_name: str | os.PathLike):
-    """The tokenizer of a model directory (or hub id): SentencePiece for XLM-R / XLM-V
-    (`sentencepiece.bpe.model`), Moses + BPE for XLM (`vocab.json` + `merges.txt`)."""
-    from .hub import resolve
-    from .sentencepiece_tokenizer import SentencePieceTokenizer
-    from .xlm_tokenizer import XLMTokenizer
-
-    directory = resolve(path_or_name)
-    config = read_tokenizer_config(directory)
-    max_length = config.get("model_max_length")
-    max_length = max_length if isinstance(max_length, int) and max_length < 10**6 else 512
-    if (directory / "sentencepiece.bpe.model").is_file():
-        return SentencePieceTokenizer(directory / "sentencepiece.bpe.model", model_max_length=max_length)
-    if (directory / "vocab.json").is_file() and (directory / "merges.txt").is_file():
-        return XLMTokenizer(directory / "vocab.json", directory / "merges.txt", model_max_length=max_length,
-                            lang2id=config.get("lang2id"),
-                            do_lowercase_and_remove_accent=config.get("do_lowercase_and_remove_accent", True))
-    raise TokenizerError(f"{directory}: no tokenizer files; expected sentencepiece.bpe.model (XLM-R, XLM-V) "
-                         "or vocab.json + merges.txt (XLM)")
