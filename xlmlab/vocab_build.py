@@ -1,0 +1,276 @@
+"""Building vocabularies the XLM-R way and the XLM-V way, from the same word statistics.
+
+XLM-R (Conneau et al. 2019): one unigram model of N pieces on all languages, each language's
+share of the training data set by exponential smoothing, p_l ~ n_l^alpha with alpha = 0.3.
+
+XLM-V (Liang et al. 2023, section 3), step by step, each step a function here:
+  1. `per_language_models`  one unigram model per language;
+  2. `lexical_vectors`      each language as the vector of its pieces' log-probabilities over the
+                            union of all the per-language vocabularies;
+  3. `cluster`              k-means on those vectors (k = 8);
+  4. `alp_curves`, `allocate`, `cluster_capacities`
+                            how much each language gains in average log-probability (ALP) as its
+                            vocabulary grows; pieces go where the gain, weighted by the language's
+                            probability^0.7, is largest (VoCap); a cluster's capacity is the sum of
+                            its languages' shares, rescaled to N;
+  5. `cluster_models`, `unigram.union`
+                            one unigram model per cluster, and the union of their pieces.
+Overlap makes the union smaller than N; `build_xlmv(..., equal_size=True)` grows the capacities
+until the union reaches N and trims it to exactly N, so both methods can be compared at one size.
+
+Each build writes a directory `xlmlab.load_tokenizer` loads: `sentencepiece.bpe.model`,
+`tokenizer_config.json` and `vocabulary.json` (how it was built). Builds are cached in
+`$XLMLAB_HOME/vocab` under a key of their settings, and deterministic: the same settings give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import embedded, unigram
+from .training_data import check_languages, mixed_counts, sampling_probabilities, word_counts
+from .unigram import VocabularyError
+
+VERSION = 1  # bump when a change alters the files a build writes
+
+
+@dataclass(frozen=True)
+class XLMVSettings:
+    k: int = 8                       # clusters
+    per_language_size: int = 8000    # the paper used 30,000 on 1B lines; these word lists are smaller
+    alpha: float = 0.5               # data sampling for the cluster models (the paper's t = 2)
+    vocap_beta: float = 0.7          # VoCap weights languages by probability^0.7
+    step: int = 500                  # allocation granularity, pieces
+    seed: int = 0
+
+
+def _cache(kind: str, settings: dict) -> Path:
+    key = hashlib.sha256(json.dumps({**settings, "version": VERSION}, sort_keys=True).encode()).hexdigest()[:16]
+    return embedded.home() / "vocab" / kind / key
+
+
+def _write_directory(out: Path, model, info: dict) -> Path:
+    """The published layout: what `load_tokenizer` reads, plus how it was built."""
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    unigram.write(model, staging / "sentencepiece.bpe.model")
+    (staging / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 512, "tokenizer_class": "XLMRobertaTokenizer"}, indent=2))
+    (staging / "vocabulary.json").write_text(json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False))
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return out
+
+
+def _copy_to(built: Path, out: Path | None) -> Path:
+    if out is None or Path(out).resolve() == built.resolve():
+        return built
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json"):
+        shutil.copy(built / name, out / name)
+    return out
+
+
+# XLM-R ---------------------------------------------------------------------------------------
+def build_xlmr(langs: list[str], size: int, out: Path | None = None, *, alpha: float = 0.3) -> Path:
+    """One unigram model of `size` pieces over all `langs`, sampled with p_l ~ n_l^alpha."""
+    langs = check_languages(sorted(langs))
+    settings = {"method": "xlmr", "langs": langs, "size": size, "alpha": alpha}
+    cached = _cache("xlmr", settings)
+    if not (cached / "vocabulary.json").is_file():
+        probabilities = sampling_probabilities(langs, alpha)
+        with _progress(f"XLM-R vocabulary ({size:,} pieces, {len(langs)} languages)") as bar:
+            model_file = unigram.train(mixed_counts(langs, probabilities), size, cached.with_suffix(".model"))
+            bar.update()
+        model = unigram.read(model_file)
+        _write_directory(cached, model, settings | {"probabilities": probabilities, "pieces": _size(model)})
+        model_file.unlink()
+    return _copy_to(cached, out)
+
+
+def _progress(desc: str, total: int = 1):
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+def _size(model) -> int:
+    return len(unigram.scores(model))
+
+
+# XLM-V, step 1: per-language models -----------------------------------------------------------
+def per_language_models(langs: list[str], size: int = 8000) -> dict[str, object]:
+    """A unigram model per language (cached)."""
+    models = {}
+    for lang in tqdm(check_languages(langs), desc="per-language models", leave=False):
+        path = _cache("language", {"lang": lang, "size": size}).with_suffix(".model")
+        if not path.is_file():
+            _train_within(word_counts(lang), size, path)
+        models[lang] = unigram.read(path)
+    return models
+
+
+def _train_within(counts: dict[str, int], size: int, path: Path) -> None:
+    """Train at `size`, or at the nearest size the data allows: all the pieces a small corpus
+    supports, or as many as the characters it needs."""
+    try:
+        unigram.train(counts, size, path)
+    except VocabularyError as err:
+        if err.bound is None:
+            raise
+        unigram.train(counts, err.bound, path)
+
+
+# step 2: lexical vectors -----------------------------------------------------------------------
+def lexical_vectors(models: dict[str, object]) -> pd.DataFrame:
+    """Languages x pieces: each language's log-probability of every piece of the union.
+
+    A piece a language's model does not have gets one common floor: the lowest log-probability
+    found in any of the models. Two languages that both lack a piece then agree on it, and a
+    piece one has and the other lacks separates them by how likely it is where it exists.
+    (Minus infinity would make every distance infinite; zero would make absent pieces the most
+    likely of all; a floor per language would let the floors, not the pieces, decide.)
+    """
+    table = {lang: unigram.scores(model) for lang, model in models.items()}
+    pieces = sorted(set().union(*table.values()))
+    column = {p: j for j, p in enumerate(pieces)}
+    floor = min(min(scores.values()) for scores in table.values())
+    vectors = np.full((len(table), len(pieces)), floor, dtype=np.float32)
+    for i, (lang, scores) in enumerate(table.items()):
+        vectors[i, [column[p] for p in scores]] = list(scores.values())
+    return pd.DataFrame(vectors, index=list(table), columns=pieces)
+
+
+# step 3: clusters ------------------------------------------------------------------------------
+def cluster(vectors: pd.DataFrame, k: int = 8, seed: int = 0) -> dict[str, int]:
+    """k-means over the lexical vectors; clusters numbered by their first language."""
+    from sklearn.cluster import KMeans
+
+    k = min(k, len(vectors))
+    labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(vectors.to_numpy())
+    order = {label: i for i, label in enumerate(dict.fromkeys(labels))}
+    return {lang: order[label] for lang, label in zip(vectors.index, labels)}
+
+
+# step 4: ALP and capacities --------------------------------------------------------------------
+def characters(model) -> set[str]:
+    """The single-character pieces: every vocabulary of these languages needs them."""
+    return {p for p in unigram.scores(model) if len(p) == 1}
+
+
+def alp_curves(models: dict[str, object], *, step: int = 500, words: int = 5000) -> pd.DataFrame:
+    """ALP of each language's own words (its `words` most frequent, weighted by count) under its
+    characters plus the `extra` best pieces of its model, for extra = 0, step, 2 step, ...:
+    how much a larger vocabulary still helps that language."""
+    rows = []
+    for lang, model in tqdm(models.items(), desc="ALP curves", leave=False):
+        counts = word_counts(lang, top=words)
+        chars = len(characters(model))
+        for extra in range(0, _size(model) - chars + step, step):
+            pruned = unigram.prune(model, extra)  # the `extra` best pieces, and every character
+            rows.append({"lang": lang, "extra": _size(pruned) - chars, "size": _size(pruned),
+                         "alp": unigram.weighted_alp(pruned, counts)})
+    return pd.DataFrame(rows).drop_duplicates(["lang", "extra"]).reset_index(drop=True)
+
+
+def allocate(curves: pd.DataFrame, weights: dict[str, float], total: int, *, step: int = 500) -> dict[str, int]:
+    """VoCap: pieces beyond the characters go `step` at a time to the language whose ALP gain
+    for them, times its weight, is largest, until `total` extra pieces are given out."""
+    curve = {lang: (g["extra"].to_numpy(), g["alp"].to_numpy()) for lang, g in curves.sort_values("extra").groupby("lang")}
+    extra = dict.fromkeys(sorted(curve), 0)
+
+    def gain(lang: str) -> float:
+        x, y = curve[lang]  # flat beyond the curve's end: more pieces than the model has help nothing
+        return weights[lang] * (np.interp(extra[lang] + step, x, y) - np.interp(extra[lang], x, y))
+
+    while sum(extra.values()) + step <= total:
+        extra[max(extra, key=gain)] += step
+    extra[max(extra, key=gain)] += total - sum(extra.values())
+    return extra
+
+
+def cluster_capacities(allocation: dict[str, int], clusters: dict[str, int], chars: dict[int, int],
+                       size: int) -> dict[int, int]:
+    """Each cluster's characters plus the sum of its languages' extra pieces, the extras
+    rescaled so that the capacities add up to `size` (largest remainders)."""
+    room = size - sum(chars.values())
+    if room < 0:
+        raise VocabularyError(f"size {size:,} is smaller than the {sum(chars.values()):,} characters the clusters "
+                              "need; use a larger size or fewer languages")
+    raw = pd.Series(allocation).groupby(pd.Series(clusters)).sum().reindex(sorted(chars), fill_value=0).astype(float)
+    scaled = raw / max(raw.sum(), 1) * room
+    extra = np.floor(scaled).astype(int)
+    for c in (scaled - extra).sort_values(ascending=False).index[: room - extra.sum()]:
+        extra[c] += 1
+    return {int(c): int(chars[c] + extra[c]) for c in extra.index}
+
+
+# step 5: cluster models ------------------------------------------------------------------------
+def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alpha: float = 0.5) -> dict[int, object]:
+    """One unigram model per cluster, trained on its languages' words (sampled with `alpha`);
+    a capacity beyond what the cluster's data supports is cut to what it supports."""
+    models = {}
+    for c, capacity in tqdm(sorted(capacities.items()), desc="cluster models", leave=False):
+        langs = sorted(lang for lang, k in clusters.items() if k == c)
+        path = _cache("cluster", {"langs": langs, "size": capacity, "alpha": alpha}).with_suffix(".model")
+        if not path.is_file():
+            counts = mixed_counts(langs, sampling_probabilities(langs, alpha))
+            _train_within(counts, capacity, path)
+        models[c] = unigram.read(path)
+    return models
+
+
+def trim(model, size: int):
+    """Exactly `size` ordinary pieces: every single character, then the best-scored others."""
+    ordinary = [p for p in model.pieces if p.type == unigram.NORMAL]
+    chars = {p.piece for p in ordinary if len(p.piece) == 1}
+    others = sorted((p for p in ordinary if p.piece not in chars), key=lambda p: (-p.score, p.piece))
+    keep = chars | {p.piece for p in others[: max(size - len(chars), 0)]}
+    trimmed = type(model)()
+    trimmed.CopyFrom(model)
+    del trimmed.pieces[:]
+    trimmed.pieces.extend(p for p in model.pieces if p.type != unigram.NORMAL or p.piece in keep)
+    trimmed.trainer_spec.vocab_size = len(trimmed.pieces)
+    return trimmed
+
+
+def build_xlmv(langs: list[str], size: int, out: Path | None = None, *, settings: XLMVSettings = XLMVSettings(),
+               equal_size: bool = False) -> Path:
+    """The XLM-V method end to end; `equal_size` grows capacities until the union has `size` pieces."""
+    langs = check_languages(sorted(langs))
+    key = {"method": "xlmv", "langs": langs, "size": size, "equal_size": equal_size, **asdict(settings)}
+    cached = _cache("xlmv", key)
+    if (cached / "vocabulary.json").is_file():
+        return _copy_to(cached, out)
+    models = per_language_models(langs, settings.per_language_size)
+    clusters = cluster(lexical_vectors(models), settings.k, settings.seed)
+    weights = {lang: p ** settings.vocap_beta for lang, p in sampling_probabilities(langs, 1.0).items()}
+    chars = {c: len(set().union(*(characters(models[lang]) for lang in langs if clusters[lang] == c)))
+             for c in sorted(set(clusters.values()))}
+    allocation = allocate(alp_curves(models, step=settings.step), weights, max(size - sum(chars.values()), 0),
+                          step=settings.step)
+    capacities = cluster_capacities(allocation, clusters, chars, size)
+    scale, union = 1.0, None
+    for _ in range(6):
+        target = cluster_capacities(allocation, clusters, chars, round(size * scale))
+        union = unigram.union(list(cluster_models(clusters, target, alpha=settings.alpha).values()))
+        if not equal_size or _size(union) >= size:
+            break
+        scale *= size / _size(union) * 1.02
+    if equal_size:
+        if _size(union) < size:
+            raise VocabularyError(f"the clusters' data cannot supply {size:,} distinct pieces "
+                                  f"(reached {_size(union):,}); use a smaller size")
+        union = trim(union, size)
+    info = key | {"clusters": clusters, "allocation": allocation, "capacities": capacities,
+                  "scale": scale, "pieces": _size(union)}
+    _write_directory(cached, union, info)
+    return _copy_to(cached, out)
