@@ -124,6 +124,10 @@ class Tokenizer:
         raise NotImplementedError
 
     # shared -----------------------------------------------------------------------------------
+    def encode_ragged(self, texts: Sequence[str], lang: str | None = None) -> Ragged:
+        """Ids of many texts without special tokens: (all ids in one array, length of each text)."""
+        return self._ids_batch(check_texts(texts), lang)
+
     def encode(self, text: str, text_pair: str | None = None, *, lang: str | None = None,
                add_special_tokens: bool = True) -> list[int]:
         """Ids of one text (or pair), with special tokens unless asked otherwise; no truncation."""

@@ -23,6 +23,9 @@ CC100_GIB = {
 }
 DEFAULT_GIB = 2.0  # languages wordfreq has but the table lacks (fil, sh): a low-resource size
 
+# The workbook's default: 16 languages, 10 scripts, high- to low-resource (CC-100 sizes above)
+DEFAULT_LANGUAGES = ["ar", "bn", "de", "en", "es", "fa", "fr", "he", "hi", "is", "ja", "ru", "ta", "uk", "ur", "zh"]
+
 
 def languages() -> list[str]:
     """The languages wordfreq has full lists for (42)."""
@@ -52,7 +55,7 @@ def _frequencies(lang: str) -> tuple[tuple[str, float], ...]:
 CAPITALISED = 0.1  # wordfreq's lists are lowercase; real text is not
 
 
-def word_counts(lang: str, *, total: int = 1_000_000, top: int = 30_000) -> dict[str, int]:
+def word_counts(lang: str, *, total: int = 1_000_000, top: int = 10_000) -> dict[str, int]:
     """The `top` most frequent words of `lang`, counts scaled to about `total` (each at least 1).
 
     wordfreq lowercases everything, so each word also appears capitalised with a tenth of its
@@ -82,7 +85,7 @@ def sampling_probabilities(langs: list[str], alpha: float) -> dict[str, float]:
 
 
 def mixed_counts(langs: list[str], probabilities: dict[str, float], *, total: int = 2_000_000,
-                 top: int = 30_000) -> dict[str, int]:
+                 top: int = 10_000) -> dict[str, int]:
     """One set of word counts for several languages, language l holding a share p_l of `total`
     (words shared by languages add up)."""
     mixed: dict[str, int] = {}

@@ -47,6 +47,7 @@ VERSION = 1  # bump when a change alters the files a build writes
 class XLMVSettings:
     k: int = 8                       # clusters
     per_language_size: int = 8000    # the paper used 30,000 on 1B lines; these word lists are smaller
+    top: int = 10_000                # words per language taken from the word statistics
     alpha: float = 0.5               # data sampling for the cluster models (the paper's t = 2)
     vocap_beta: float = 0.7          # VoCap weights languages by probability^0.7
     step: int = 500                  # allocation granularity, pieces
@@ -82,15 +83,16 @@ def _copy_to(built: Path, out: Path | None) -> Path:
 
 
 # XLM-R ---------------------------------------------------------------------------------------
-def build_xlmr(langs: list[str], size: int, out: Path | None = None, *, alpha: float = 0.3) -> Path:
+def build_xlmr(langs: list[str], size: int, out: Path | None = None, *, alpha: float = 0.3,
+               top: int = 10_000) -> Path:
     """One unigram model of `size` pieces over all `langs`, sampled with p_l ~ n_l^alpha."""
     langs = check_languages(sorted(langs))
-    settings = {"method": "xlmr", "langs": langs, "size": size, "alpha": alpha}
+    settings = {"method": "xlmr", "langs": langs, "size": size, "alpha": alpha, "top": top}
     cached = _cache("xlmr", settings)
     if not (cached / "vocabulary.json").is_file():
         probabilities = sampling_probabilities(langs, alpha)
         with _progress(f"XLM-R vocabulary ({size:,} pieces, {len(langs)} languages)") as bar:
-            model_file = unigram.train(mixed_counts(langs, probabilities), size, cached.with_suffix(".model"))
+            model_file = unigram.train(mixed_counts(langs, probabilities, top=top), size, cached.with_suffix(".model"))
             bar.update()
         model = unigram.read(model_file)
         _write_directory(cached, model, settings | {"probabilities": probabilities, "pieces": _size(model)})
@@ -103,17 +105,19 @@ def _progress(desc: str, total: int = 1):
 
 
 def _size(model) -> int:
-    return len(unigram.scores(model))
+    """All pieces, the control pieces (<unk>, <s>, </s>) included, as SentencePiece counts a
+    vocabulary: a size of N gives N + 2 ids (fairseq's <pad> and <mask> are added)."""
+    return len(model.pieces)
 
 
 # XLM-V, step 1: per-language models -----------------------------------------------------------
-def per_language_models(langs: list[str], size: int = 8000) -> dict[str, object]:
+def per_language_models(langs: list[str], size: int = 8000, *, top: int = 10_000) -> dict[str, object]:
     """A unigram model per language (cached)."""
     models = {}
     for lang in tqdm(check_languages(langs), desc="per-language models", leave=False):
-        path = _cache("language", {"lang": lang, "size": size}).with_suffix(".model")
+        path = _cache("language", {"lang": lang, "size": size, "top": top}).with_suffix(".model")
         if not path.is_file():
-            _train_within(word_counts(lang), size, path)
+            _train_within(word_counts(lang, top=top), size, path)
         models[lang] = unigram.read(path)
     return models
 
@@ -174,9 +178,9 @@ def alp_curves(models: dict[str, object], *, step: int = 500, words: int = 5000)
     for lang, model in tqdm(models.items(), desc="ALP curves", leave=False):
         counts = word_counts(lang, top=words)
         chars = len(characters(model))
-        for extra in range(0, _size(model) - chars + step, step):
+        for extra in range(0, len(unigram.scores(model)) - chars + step, step):
             pruned = unigram.prune(model, extra)  # the `extra` best pieces, and every character
-            rows.append({"lang": lang, "extra": _size(pruned) - chars, "size": _size(pruned),
+            rows.append({"lang": lang, "extra": len(unigram.scores(pruned)) - chars, "size": _size(pruned),
                          "alp": unigram.weighted_alp(pruned, counts)})
     return pd.DataFrame(rows).drop_duplicates(["lang", "extra"]).reset_index(drop=True)
 
@@ -214,26 +218,28 @@ def cluster_capacities(allocation: dict[str, int], clusters: dict[str, int], cha
 
 
 # step 5: cluster models ------------------------------------------------------------------------
-def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alpha: float = 0.5) -> dict[int, object]:
+def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alpha: float = 0.5,
+                   top: int = 10_000) -> dict[int, object]:
     """One unigram model per cluster, trained on its languages' words (sampled with `alpha`);
     a capacity beyond what the cluster's data supports is cut to what it supports."""
     models = {}
     for c, capacity in tqdm(sorted(capacities.items()), desc="cluster models", leave=False):
         langs = sorted(lang for lang, k in clusters.items() if k == c)
-        path = _cache("cluster", {"langs": langs, "size": capacity, "alpha": alpha}).with_suffix(".model")
+        path = _cache("cluster", {"langs": langs, "size": capacity, "alpha": alpha, "top": top}).with_suffix(".model")
         if not path.is_file():
-            counts = mixed_counts(langs, sampling_probabilities(langs, alpha))
+            counts = mixed_counts(langs, sampling_probabilities(langs, alpha), top=top)
             _train_within(counts, capacity, path)
         models[c] = unigram.read(path)
     return models
 
 
 def trim(model, size: int):
-    """Exactly `size` ordinary pieces: every single character, then the best-scored others."""
+    """Exactly `size` pieces: the control pieces, every single character, then the best-scored others."""
     ordinary = [p for p in model.pieces if p.type == unigram.NORMAL]
     chars = {p.piece for p in ordinary if len(p.piece) == 1}
     others = sorted((p for p in ordinary if p.piece not in chars), key=lambda p: (-p.score, p.piece))
-    keep = chars | {p.piece for p in others[: max(size - len(chars), 0)]}
+    room = size - (len(model.pieces) - len(ordinary)) - len(chars)
+    keep = chars | {p.piece for p in others[: max(room, 0)]}
     trimmed = type(model)()
     trimmed.CopyFrom(model)
     del trimmed.pieces[:]
@@ -250,7 +256,7 @@ def build_xlmv(langs: list[str], size: int, out: Path | None = None, *, settings
     cached = _cache("xlmv", key)
     if (cached / "vocabulary.json").is_file():
         return _copy_to(cached, out)
-    models = per_language_models(langs, settings.per_language_size)
+    models = per_language_models(langs, settings.per_language_size, top=settings.top)
     clusters = cluster(lexical_vectors(models), settings.k, settings.seed)
     weights = {lang: p ** settings.vocap_beta for lang, p in sampling_probabilities(langs, 1.0).items()}
     chars = {c: len(set().union(*(characters(models[lang]) for lang in langs if clusters[lang] == c)))
@@ -261,7 +267,7 @@ def build_xlmv(langs: list[str], size: int, out: Path | None = None, *, settings
     scale, union = 1.0, None
     for _ in range(6):
         target = cluster_capacities(allocation, clusters, chars, round(size * scale))
-        union = unigram.union(list(cluster_models(clusters, target, alpha=settings.alpha).values()))
+        union = unigram.union(list(cluster_models(clusters, target, alpha=settings.alpha, top=settings.top).values()))
         if not equal_size or _size(union) >= size:
             break
         scale *= size / _size(union) * 1.02
