@@ -4,11 +4,12 @@ Nothing can be downloaded here, so the workbook ships recipes, not weights: each
 made by xlmlab's own code from a fixed seed, written once in the published layout into
 `$XLMLAB_HOME/models/<name>` (default `~/.cache/xlmlab`), and loaded from there afterwards
 exactly like a real checkpoint. Their weights are random: they show shapes, parameter shares and
-the code paths of the real models, not what a trained model knows.
+the code paths of the real models, not what a trained model knows. Their tokenizers are real:
+vocabularies built by `vocab_build` from word statistics of the workbook's 16 languages.
 
-    tiny-xlmr  XLM-R shape, 8,002-piece vocabulary
-    tiny-xlmv  XLM-V shape: the same body with a 4x larger vocabulary
-    tiny-xlm   XLM causal en-de shape, two language embeddings (de = 0, en = 1)
+    tiny-xlmr  XLM-R shape; the XLM-R method's vocabulary, 8,000 pieces (8,002 ids)
+    tiny-xlmv  XLM-V shape: the same body; the XLM-V method's vocabulary, 32,000 pieces (4x)
+    tiny-xlm   XLM causal en-de shape, two language embeddings (de = 0, en = 1); no tokenizer yet
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 from .checkpoint import build_model, save_model
 from .config import XLMConfig, XLMRConfig
 
-RECIPE_VERSION = 1  # bump when a recipe changes, so caches are rebuilt
+RECIPE_VERSION = 2  # bump when a recipe changes, so caches are rebuilt
 
 _TINY_BODY = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
                   max_position_embeddings=258, type_vocab_size=1, layer_norm_eps=1e-5,
@@ -36,6 +37,18 @@ MODELS: dict[str, XLMRConfig | XLMConfig] = {
                           n_langs=2, causal=True, lang2id={"de": 0, "en": 1}, id2lang={0: "de", 1: "en"},
                           architectures=["XLMWithLMHeadModel"]),
 }
+
+
+def _vocabulary(name: str) -> Path | None:
+    """The vocabulary directory of an embedded model (built and cached by vocab_build)."""
+    from . import vocab_build
+    from .training_data import DEFAULT_LANGUAGES
+
+    if name == "tiny-xlmr":
+        return vocab_build.build_xlmr(DEFAULT_LANGUAGES, 8000)
+    if name == "tiny-xlmv":
+        return vocab_build.build_xlmv(DEFAULT_LANGUAGES, 32000, equal_size=True)
+    return None
 
 
 def home() -> Path:
@@ -57,6 +70,10 @@ def build(name: str, *, force: bool = False) -> Path:
             torch.manual_seed(RECIPE_VERSION)
             model = build_model(MODELS[name])
         save_model(model, staging)
+        vocabulary = _vocabulary(name)
+        if vocabulary is not None:
+            for file in ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json"):
+                shutil.copy(vocabulary / file, staging / file)
         (staging / "xlmlab-recipe.json").write_text(json.dumps({"name": name, "version": RECIPE_VERSION}))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)  # a reader never sees a half-built directory
