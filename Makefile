@@ -43,6 +43,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/forward_cpu.py
 	$(BIN)/python benchmarks/train_gpu.py
 	$(BIN)/python benchmarks/tokenizers_speed.py
+	$(BIN)/python benchmarks/vocab_build_time.py
 
 clean:
 	rm -rf build .pytest_cache
