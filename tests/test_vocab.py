@@ -134,6 +134,7 @@ def test_measures_and_head_to_head(tmp_path):
     measures = vocab_analysis.measure(toks, texts)
     assert len(measures) == 4 and (measures["tokens_per_sentence"] > 1).all()
     assert ((measures["unk_rate"] >= 0) & (measures["unk_rate"] < 0.05)).all()
+    assert (measures["alp"] < 0).all()
     duel = vocab_analysis.head_to_head(measures, "xlmr", "xlmv")
     expected = 100 * (duel.loc["de", "xlmv"] / duel.loc["de", "xlmr"] - 1)
     assert duel.loc["de", "difference_%"] == pytest.approx(expected)
@@ -156,3 +157,13 @@ def test_cli_builds_and_compares(tmp_path, capsys):
     report = tmp_path / "report.csv"
     assert report.read_text().splitlines()[0].startswith("tokenizer,lang,level")
     assert "tokens_per_sentence" in capsys.readouterr().out
+
+
+def test_user_text_and_flores_directories_are_read(tmp_path):
+    (tmp_path / "de.txt").write_text("Guten Tag.\n\nWie geht es?\n", encoding="utf-8")
+    assert vocab_analysis.read_text_dir(tmp_path) == {"de": ["Guten Tag.", "Wie geht es?"]}
+    (tmp_path / "devtest").mkdir()
+    (tmp_path / "devtest" / "deu_Latn.devtest").write_text("Ein Satz.\nNoch einer.\n", encoding="utf-8")
+    assert vocab_analysis.read_flores(tmp_path, ["de", "en"]) == {"de": ["Ein Satz.", "Noch einer."]}
+    with pytest.raises(FileNotFoundError, match="no <lang>.txt files"):
+        vocab_analysis.read_text_dir(tmp_path / "devtest")

@@ -10,6 +10,8 @@ XLM-R and XLM-V files when you have them. Results are pandas DataFrames, one row
     unk_rate              share of tokens that are the unknown piece
     pieces_used           distinct pieces the language's text uses
     vocabulary_share      pieces_used / vocabulary size
+    alp                   average log-probability of a sentence under the unigram model
+                          (SentencePiece vocabularies only; higher is better)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cldr
+from . import cldr, unigram
 from .training_data import CC100_GIB, DEFAULT_GIB
 
 # FLoRes-200 file names for the languages of the word statistics
@@ -84,10 +86,12 @@ def measure(tokenizers: dict, texts: dict[str, list[str]]) -> pd.DataFrame:
             flat, lengths = tok.encode_ragged(sentences)
             words = sum(len(s.split()) for s in sentences)
             used = np.unique(flat).size
+            sp = getattr(tok, "sp", None)
+            alp = unigram.weighted_alp(sp, dict.fromkeys(sentences, 1)) if sp is not None else float("nan")
             rows.append({"tokenizer": name, "lang": lang, "level": resource_level(lang), "sentences": len(sentences),
                          "tokens_per_sentence": lengths.mean(), "fertility": lengths.sum() / max(words, 1),
                          "unk_rate": float((flat == tok.unk_token_id).mean()) if flat.size else 0.0,
-                         "pieces_used": used, "vocabulary_share": used / tok.vocab_size})
+                         "pieces_used": used, "vocabulary_share": used / tok.vocab_size, "alp": alp})
     return pd.DataFrame(rows)
 
 
