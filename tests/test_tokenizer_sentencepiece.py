@@ -15,7 +15,6 @@ import sentencepiece
 import torch
 
 import xlmlab
-from xlmlab.sentencepiece_tokenizer import SentencePieceTokenizer
 from xlmlab.tokenizer import TokenizerError
 
 TRICKY = [
