@@ -22,17 +22,20 @@ def padding_mask(keep: torch.Tensor | None) -> torch.Tensor | None:
     return keep.bool()[:, None, None, :]
 
 
-def causal_padding_mask(keep: torch.Tensor | None, length: int, device: torch.device) -> torch.Tensor:
-    """Lower-triangular mask that also hides padding keys: (B, 1, T, T), or (1, 1, T, T) unpadded.
+def causal_padding_mask(keep: torch.Tensor | None, length: int, device: torch.device,
+                        start: int = 0) -> torch.Tensor:
+    """Lower-triangular mask that also hides padding keys: (B, 1, T, S), or (1, 1, T, S) unpadded,
+    for T new queries at positions start.. over S = start + T keys (start > 0 with a cache).
 
     A padding query keeps the plain causal row, so no row is empty (an empty row gives NaN) and
-    real tokens never see padding wherever it sits, left or right.
+    real tokens never see padding wherever it sits, left or right. `keep` covers all S keys.
     """
-    causal = torch.ones(length, length, dtype=torch.bool, device=device).tril()  # (T, T)
+    S = start + length
+    causal = (torch.arange(length, device=device)[:, None] + start) >= torch.arange(S, device=device)  # (T, S)
     if keep is None or bool(keep.all()):
         return causal[None, None]
-    real = keep.bool()
-    allowed = causal[None] & (real[:, None, :] | ~real[:, :, None])  # (B, T, T)
+    real = keep.bool()  # (B, S)
+    allowed = causal[None] & (real[:, None, :] | ~real[:, start:, None])  # (B, T, S)
     return allowed[:, None]
 
 
@@ -50,12 +53,20 @@ class SelfAttention(nn.Module):
         self.v = nn.Linear(dim, dim)
         self.o = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                cache: tuple[torch.Tensor, torch.Tensor] | None = None, start: int = 0) -> torch.Tensor:
+        """`cache`: this layer's key and value buffers (B, nh, T_max, hs); the new keys and values
+        are written at positions start.., and the queries attend to everything up to them."""
         B, T, C = x.shape
         nh, hs = self.n_heads, C // self.n_heads
         q = self.q(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         k = self.k(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         v = self.v(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+        if cache is not None:
+            keys, values = cache
+            keys[:, :, start:start + T] = k
+            values[:, :, start:start + T] = v
+            k, v = keys[:, :, :start + T], values[:, :, :start + T]  # (B, nh, S, hs)
         p = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, nh, T, hs)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C)

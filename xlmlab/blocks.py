@@ -57,8 +57,9 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(dim, eps=eps)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.dropout(self.attn(x, mask))  # (B, T, C)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                cache: tuple[torch.Tensor, torch.Tensor] | None = None, start: int = 0) -> torch.Tensor:
+        h = self.dropout(self.attn(x, mask, cache, start))  # (B, T, C)
         h += x  # in place: one (B, T, C) buffer less per residual; autograd-safe, nothing saved it
         x = self.ln1(h)
         h = self.ffn(x)

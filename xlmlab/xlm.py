@@ -34,9 +34,9 @@ class XLMEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, input_ids: torch.Tensor, langs: torch.Tensor | None,
-                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        T = input_ids.shape[1]
-        positions = torch.arange(T, device=input_ids.device)  # (T,)
+                token_type_ids: torch.Tensor | None = None, positions: torch.Tensor | None = None) -> torch.Tensor:
+        if positions is None:
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device)  # (T,)
         x = self.word(input_ids) + self.position(positions)  # (B, T, C)
         if langs is not None and self.lang is not None:
             x = x + self.lang(langs)
@@ -62,6 +62,22 @@ def language_ids(langs: int | torch.Tensor | None, input_ids: torch.Tensor, n_la
     return langs
 
 
+class KVCache:
+    """Keys and values of every layer for the positions computed so far: generation then runs
+    only the new token through the model at each step, instead of the whole prefix again."""
+
+    def __init__(self, buffers: list[torch.Tensor]):
+        self.buffers = buffers  # keys and values of layer i at 2i and 2i + 1: (B, nh, T_max, hs)
+        self.length = 0
+
+    def layer(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.buffers[2 * i], self.buffers[2 * i + 1]
+
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Keep the given batch rows (beam search follows its surviving beams)."""
+        self.buffers = [b.index_select(0, rows) for b in self.buffers]
+
+
 class XLMModel(nn.Module):
     """The bare XLM transformer: token ids (+ languages) -> final hidden states (B, T, C)."""
 
@@ -85,21 +101,40 @@ class XLMModel(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
-                causal: bool | None = None) -> torch.Tensor:
+                causal: bool | None = None, *, positions: torch.Tensor | None = None,
+                cache: KVCache | None = None) -> torch.Tensor:
+        """With a `cache` (generation), `input_ids` are only the new tokens, `attention_mask`
+        covers every position so far (cached and new), `positions` are given explicitly, and
+        attention is causal."""
         causal = self.config.causal if causal is None else causal
+        start = 0 if cache is None else cache.length
         langs = language_ids(langs, input_ids, self.config.n_langs)
-        keep = (input_ids != self.config.pad_token_id) if attention_mask is None else attention_mask.bool()
-        keep = None if bool(keep.all()) else keep  # (B, T) or None when nothing is padded
-        if causal:
-            mask = causal_padding_mask(keep, input_ids.shape[1], input_ids.device)  # (B|1, 1, T, T)
+        if attention_mask is None:
+            attention_mask = torch.cat([torch.ones_like(input_ids[:, :start]), input_ids != self.config.pad_token_id], 1) \
+                if start else input_ids != self.config.pad_token_id
+        keep = attention_mask.bool()  # (B, S)
+        keep = None if bool(keep.all()) else keep  # None when nothing is padded
+        if causal or cache is not None:
+            mask = causal_padding_mask(keep, input_ids.shape[1], input_ids.device, start)  # (B|1, 1, T, S)
         else:
             mask = padding_mask(keep)  # (B, 1, 1, T) or None
-        zero_pads = (lambda x: x) if keep is None else (lambda x: x * keep[..., None].to(x.dtype))
+        zero_pads = (lambda x: x) if keep is None else (lambda x: x * keep[:, start:, None].to(x.dtype))
 
-        x = zero_pads(self.embeddings(input_ids, langs, token_type_ids))  # (B, T, C)
-        for block in self.layers:
-            x = zero_pads(block(x, mask))
+        x = zero_pads(self.embeddings(input_ids, langs, token_type_ids, positions))  # (B, T, C)
+        for i, block in enumerate(self.layers):
+            x = zero_pads(block(x, mask, None if cache is None else cache.layer(i), start))
+        if cache is not None:
+            cache.length += input_ids.shape[1]
         return x
+
+    def new_cache(self, batch_size: int, max_length: int) -> KVCache:
+        """Empty key/value buffers for `max_length` positions, on the model's device and dtype."""
+        if max_length > self.config.max_position_embeddings:
+            raise ValueError(f"{max_length} positions needed, the model has {self.config.max_position_embeddings}")
+        weight = self.embeddings.word.weight
+        heads = self.config.n_heads
+        shape = (batch_size, heads, max_length, self.config.emb_dim // heads)
+        return KVCache([torch.empty(shape, device=weight.device, dtype=weight.dtype) for _ in range(2 * len(self.layers))])
 
     @property
     def input_embeddings(self) -> nn.Embedding:
@@ -144,8 +179,17 @@ class XLMWithLMHead(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
-                causal: bool | None = None) -> torch.Tensor:
-        return self.proj(self.transformer(input_ids, attention_mask, langs, token_type_ids, causal))
+                causal: bool | None = None, *, positions: torch.Tensor | None = None,
+                cache: KVCache | None = None) -> torch.Tensor:
+        hidden = self.transformer(input_ids, attention_mask, langs, token_type_ids, causal,
+                                  positions=positions, cache=cache)
+        return self.proj(hidden)
+
+    def generate(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Causal generation with a key/value cache; see `xlmlab.generation.generate`."""
+        from .generation import generate
+
+        return generate(self, input_ids, **kwargs)
 
     @property
     def input_embeddings(self) -> nn.Embedding:

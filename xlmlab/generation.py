@@ -1,0 +1,254 @@
+"""Causal generation with XLM: greedy, sampling, beam search and streaming, with a key/value cache.
+
+The model is always run causally here, whatever its config says (xlm-clm-ende-1024's says
+`causal: false`). The prompt goes through the model once; after that only the new token does,
+its keys and values appended to the cache, so each step costs the same however long the text is.
+
+Batches may hold prompts of different lengths: they are aligned to the right (padding on the
+left), each row's positions counting its own tokens from 0, so a row generates exactly what it
+would alone. Every new position takes its row's language (`langs`), and a row stops at `</s>`;
+after that it is filled with padding.
+
+    ids = generate(model, prompt_ids, langs=1, max_new_tokens=20)            # greedy
+    ids = generate(model, prompt_ids, langs="de", do_sample=True, top_p=0.9, seed=0)
+    ids = generate(model, prompt_ids, num_beams=4, length_penalty=1.0)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+_FROM_CONFIG = object()
+
+
+def _language_rows(model, langs, ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor | None:
+    """One language id per row: an int, a code in the model's lang2id, (B,) or (B, T) (the
+    language of each row's last real token)."""
+    if langs is None:
+        return None
+    if isinstance(langs, str):
+        lang2id = model.config.lang2id or {}
+        if langs not in lang2id:
+            raise ValueError(f"unknown language {langs!r}; this model knows {sorted(lang2id)}")
+        langs = lang2id[langs]
+    langs = torch.as_tensor(langs, dtype=torch.long, device=ids.device)
+    if langs.dim() == 0:
+        return langs.expand(ids.shape[0]).clone()
+    if langs.dim() == 1 and langs.shape[0] == ids.shape[0]:
+        return langs.clone()
+    if langs.shape == ids.shape:
+        last = (keep.long().cumsum(1).argmax(1))  # index of each row's last real token
+        return langs.gather(1, last[:, None]).squeeze(1)
+    raise ValueError(f"langs must be an int, a language code, shape (B,) or {tuple(ids.shape)}; found {tuple(langs.shape)}")
+
+
+def _prepare(model, input_ids, attention_mask, langs, max_new_tokens: int):
+    """Validate, and align every prompt to the right: (ids, keep, positions, row languages)."""
+    if not isinstance(input_ids, torch.Tensor) or input_ids.dtype != torch.long:
+        raise TypeError("input_ids must be a LongTensor of token ids")
+    ids = input_ids[None] if input_ids.dim() == 1 else input_ids
+    if ids.dim() != 2 or ids.shape[1] == 0:
+        raise ValueError(f"the prompt is empty: input_ids has shape {tuple(input_ids.shape)}; give at least one "
+                         "token (XLM's convention is to start with </s>)")
+    keep = (ids != model.config.pad_token_id) if attention_mask is None else attention_mask.bool()
+    keep = keep[None] if keep.dim() == 1 else keep
+    if not bool(keep.any(1).all()):
+        raise ValueError("a prompt in the batch has no tokens (only padding)")
+    limit = model.config.max_position_embeddings
+    longest = int(keep.sum(1).max())
+    if longest > limit:
+        raise ValueError(f"a prompt of {longest} tokens is longer than the model's {limit} positions")
+    if ids.shape[1] + max_new_tokens > limit:
+        raise ValueError(f"{ids.shape[1]} prompt positions + max_new_tokens={max_new_tokens} would run past the "
+                         f"model's {limit} positions; ask for at most {limit - ids.shape[1]} new tokens")
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0; found {max_new_tokens}")
+    rows = _language_rows(model, langs, ids, keep)
+    order = torch.sort(keep.long(), dim=1, stable=True).indices  # padding first, tokens in order
+    ids, keep = ids.gather(1, order), keep.gather(1, order)
+    positions = (keep.long().cumsum(1) - 1).clamp(min=0)
+    return ids, keep, positions, rows
+
+
+def _step_langs(rows: torch.Tensor | None, T: int) -> torch.Tensor | None:
+    return None if rows is None else rows[:, None].expand(-1, T)
+
+
+def process_logits(logits: torch.Tensor, seen: torch.Tensor, *, temperature: float = 1.0, top_k: int | None = None,
+                   top_p: float | None = None, repetition_penalty: float = 1.0) -> torch.Tensor:
+    """Scores (B, V) -> adjusted scores: repetition penalty on tokens already in the text (CTRL's
+    rule: divide a positive score, multiply a negative one), temperature, then top-k and top-p
+    (nucleus) filtering, the rest set to -inf."""
+    if repetition_penalty != 1.0:
+        picked = logits.gather(1, seen)
+        logits = logits.scatter(1, seen, torch.where(picked > 0, picked / repetition_penalty, picked * repetition_penalty))
+    if temperature != 1.0:
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0; found {temperature} (use do_sample=False for greedy)")
+        logits = logits / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = logits.sort(dim=-1, descending=True)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cumulative - sorted_logits.softmax(-1) >= top_p  # keep the smallest set reaching top_p
+        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+    return logits
+
+
+@torch.no_grad()
+def stream(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None, langs=None,
+           max_new_tokens: int = 20, do_sample: bool = False, temperature: float = 1.0, top_k: int | None = None,
+           top_p: float | None = None, repetition_penalty: float = 1.0, eos_token_id=_FROM_CONFIG,
+           seed: int | None = None) -> Iterator[torch.Tensor]:
+    """Yield the next token of every row, (B,), one step at a time (padding once a row is done)."""
+    eos = model.config.eos_token_id if eos_token_id is _FROM_CONFIG else eos_token_id
+    pad = model.config.pad_token_id
+    ids, keep, positions, rows = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
+    B, T0 = ids.shape
+    generator = None
+    if do_sample:
+        generator = torch.Generator(device=ids.device)
+        generator.manual_seed(seed if seed is not None else torch.seed())
+    cache = model.transformer.new_cache(B, T0 + max_new_tokens)
+    logits = model(ids, keep, _step_langs(rows, T0), causal=True, positions=positions, cache=cache)[:, -1]
+    seen, done, next_position = ids, torch.zeros(B, dtype=torch.bool, device=ids.device), positions[:, -1] + 1
+    for _ in range(max_new_tokens):
+        scores = process_logits(logits.float(), seen, temperature=temperature if do_sample else 1.0,
+                                top_k=top_k if do_sample else None, top_p=top_p if do_sample else None,
+                                repetition_penalty=repetition_penalty)
+        if do_sample:
+            token = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(1)
+        else:
+            token = scores.argmax(-1)
+        token = token.masked_fill(done, pad)
+        yield token
+        if eos is not None:
+            done = done | (token == eos)
+            if bool(done.all()):
+                return
+        seen = torch.cat([seen, token[:, None]], 1)
+        keep = torch.cat([keep, torch.ones_like(keep[:, :1])], 1)
+        logits = model(token[:, None], keep, _step_langs(rows, 1), causal=True, positions=next_position[:, None],
+                       cache=cache)[:, -1]
+        next_position = next_position + 1
+
+
+def generate(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None, langs=None,
+             max_new_tokens: int = 20, do_sample: bool = False, temperature: float = 1.0, top_k: int | None = None,
+             top_p: float | None = None, num_beams: int = 1, length_penalty: float = 1.0,
+             repetition_penalty: float = 1.0, eos_token_id=_FROM_CONFIG, seed: int | None = None) -> torch.Tensor:
+    """Prompt (aligned to the right, padding on the left) followed by the new tokens: (B, T0 + n).
+
+    `eos_token_id=None` generates exactly `max_new_tokens`. With `num_beams` > 1, beam search
+    (no sampling) keeps the best hypothesis per row by log-probability / length**length_penalty.
+    """
+    if num_beams > 1:
+        if do_sample:
+            raise ValueError("beam search does not sample: use num_beams=1 with do_sample=True, or do_sample=False")
+        return beam_search(model, input_ids, attention_mask=attention_mask, langs=langs, max_new_tokens=max_new_tokens,
+                           num_beams=num_beams, length_penalty=length_penalty, repetition_penalty=repetition_penalty,
+                           eos_token_id=eos_token_id)
+    ids, _, _, _ = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
+    steps = list(stream(model, input_ids, attention_mask=attention_mask, langs=langs, max_new_tokens=max_new_tokens,
+                        do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
+                        repetition_penalty=repetition_penalty, eos_token_id=eos_token_id, seed=seed))
+    return torch.cat([ids, *(t[:, None] for t in steps)], 1) if steps else ids
+
+
+@torch.no_grad()
+def beam_search(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None, langs=None,
+                max_new_tokens: int = 20, num_beams: int = 4, length_penalty: float = 1.0,
+                repetition_penalty: float = 1.0, eos_token_id=_FROM_CONFIG) -> torch.Tensor:
+    """Beam search with a cache that follows the surviving beams (`KVCache.reorder`)."""
+    eos = model.config.eos_token_id if eos_token_id is _FROM_CONFIG else eos_token_id
+    pad = model.config.pad_token_id
+    ids, keep, positions, rows = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
+    B, T0 = ids.shape
+    K = num_beams
+    expand = lambda t: t.repeat_interleave(K, 0)  # noqa: E731  (B, ...) -> (B*K, ...)
+    beam_ids, keep, positions = expand(ids), expand(keep), expand(positions)
+    rows = None if rows is None else expand(rows)
+    cache = model.transformer.new_cache(B * K, T0 + max_new_tokens)
+    logits = model(beam_ids, keep, _step_langs(rows, T0), causal=True, positions=positions, cache=cache)[:, -1]
+    scores = torch.full((B, K), float("-inf"), device=ids.device)
+    scores[:, 0] = 0.0  # the K copies start identical: only one may expand at first
+    new = torch.empty(B * K, 0, dtype=torch.long, device=ids.device)
+    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
+    next_position = positions[:, -1] + 1
+    for step in range(max_new_tokens):
+        logp = process_logits(logits.float(), torch.cat([beam_ids, new], 1),
+                              repetition_penalty=repetition_penalty).log_softmax(-1)  # (B*K, V)
+        V = logp.shape[-1]
+        total = (scores[:, :, None] + logp.view(B, K, V)).view(B, K * V)
+        top, index = total.topk(2 * K, dim=1)  # (B, 2K)
+        chosen_beam, chosen_token, chosen_score = [], [], []
+        for b in range(B):
+            picked = 0
+            for score, flat in zip(top[b].tolist(), index[b].tolist()):
+                beam, token = divmod(flat, V)
+                if eos is not None and token == eos:
+                    if len(finished[b]) < K and score > float("-inf"):
+                        hypothesis = new[b * K + beam].tolist() + [token]
+                        finished[b].append((score / len(hypothesis) ** length_penalty, hypothesis))
+                    continue
+                chosen_beam.append(b * K + beam)
+                chosen_token.append(token)
+                chosen_score.append(score)
+                picked += 1
+                if picked == K:
+                    break
+        beams = torch.tensor(chosen_beam, device=ids.device)
+        tokens = torch.tensor(chosen_token, device=ids.device)
+        scores = torch.tensor(chosen_score, device=ids.device).view(B, K)
+        new = torch.cat([new.index_select(0, beams), tokens[:, None]], 1)
+        cache.reorder(beams)
+        if all(len(f) >= K for f in finished) or step == max_new_tokens - 1:
+            break
+        keep = torch.cat([keep.index_select(0, beams), torch.ones_like(keep[:, :1])], 1)
+        next_position = next_position.index_select(0, beams)
+        logits = model(tokens[:, None], keep, _step_langs(rows, 1), causal=True, positions=next_position[:, None],
+                       cache=cache)[:, -1]
+        next_position = next_position + 1
+    for b in range(B):  # running beams compete with the finished ones
+        for k in range(K):
+            hypothesis = new[b * K + k].tolist()
+            if hypothesis:
+                finished[b].append((scores[b, k].item() / len(hypothesis) ** length_penalty, hypothesis))
+    best = [max(f, key=lambda sh: sh[0])[1] if f else [] for f in finished]
+    width = max(map(len, best))
+    out = torch.full((B, width), pad, dtype=torch.long, device=ids.device)
+    for b, hypothesis in enumerate(best):
+        out[b, :len(hypothesis)] = torch.tensor(hypothesis, dtype=torch.long)
+    return torch.cat([ids, out], 1)
+
+
+def generate_text(model, tokenizer, prompt: str, lang: str = "en", *, stream_text: bool = False, **kwargs):
+    """The continuation of `prompt` as text (or, with stream_text=True, an iterator of text pieces).
+
+    The prompt is written as the original XLM code wrote its input: it starts with `</s>` (the
+    symbol XLM trained with at every sentence start) and is not closed by one, so the model
+    continues the sentence. `lang` picks the tokenizer's Moses rules and the language embedding.
+    """
+    ids = [tokenizer.eos_token_id] + tokenizer.encode(prompt, lang=lang, add_special_tokens=False)
+    lang_id = tokenizer.lang2id[tokenizer.language(lang)] if tokenizer.lang2id else None
+    input_ids = torch.tensor([ids], device=model.transformer.embeddings.word.weight.device)
+    steps = stream(model, input_ids, langs=lang_id, **kwargs)
+    if stream_text:
+        return _text_pieces(tokenizer, steps, lang)
+    return tokenizer.decode([int(token[0]) for token in steps], lang=lang)
+
+
+def _text_pieces(tokenizer, steps: Iterator[torch.Tensor], lang: str) -> Iterator[str]:
+    new: list[int] = []
+    shown = ""
+    for token in steps:
+        new.append(int(token[0]))
+        text = tokenizer.decode(new, lang=lang)
+        if text.startswith(shown) and len(text) > len(shown):
+            yield text[len(shown):]
+            shown = text
