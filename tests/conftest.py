@@ -26,14 +26,15 @@ ARCHITECTURES = {
 
 @pytest.fixture(autouse=True, scope="session")
 def xlmlab_home(tmp_path_factory):
-    """Embedded models built by the tests go to a private cache. Vocabulary builds are
-    deterministic and keyed by their settings, so their cache is shared with the user's."""
+    """Embedded models built by the tests go to a private cache. Vocabulary builds and trained
+    models are deterministic and keyed by their settings, so those caches are shared with the user's."""
     from pathlib import Path
 
-    shared = Path(os.environ.get("XLMLAB_HOME", "~/.cache/xlmlab")).expanduser() / "vocab"
-    shared.mkdir(parents=True, exist_ok=True)
     home = tmp_path_factory.mktemp("xlmlab-home")
-    (home / "vocab").symlink_to(shared, target_is_directory=True)
+    for kind in ("vocab", "trained"):
+        shared = Path(os.environ.get("XLMLAB_HOME", "~/.cache/xlmlab")).expanduser() / kind
+        shared.mkdir(parents=True, exist_ok=True)
+        (home / kind).symlink_to(shared, target_is_directory=True)
     os.environ["XLMLAB_HOME"] = str(home)
 
 

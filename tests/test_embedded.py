@@ -19,9 +19,10 @@ def test_tiny_models_build_once_and_are_reused(monkeypatch):
 
 
 def test_tiny_models_are_the_same_on_every_machine(tmp_path, monkeypatch):
-    a = xlmlab.load_model("tiny-xlm")
+    a = xlmlab.load_model("tiny-xlmr")
     monkeypatch.setenv("XLMLAB_HOME", str(tmp_path))
-    b = xlmlab.load_model("tiny-xlm")
+    monkeypatch.setattr(embedded, "_vocabulary", lambda name: None)  # the weights alone
+    b = xlmlab.load_model("tiny-xlmr")
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
@@ -37,6 +38,17 @@ def test_each_tiny_model_has_its_family_shape():
     assert xlmv.config.vocab_size > xlmr.config.vocab_size and xlmv.config.hidden_size == xlmr.config.hidden_size
     assert isinstance(xlm, xlmlab.XLMWithLMHead) and xlm.config.causal
     assert xlm.config.lang2id == {"de": 0, "en": 1}
+    for name, model in (("tiny-xlmr", xlmr), ("tiny-xlmv", xlmv), ("tiny-xlm", xlm)):
+        assert xlmlab.load_tokenizer(name).vocab_size == model.config.vocab_size
+
+
+def test_the_tiny_en_de_model_continues_in_the_language_it_is_given():
+    from xlmlab.generation import generate_text
+
+    model, tok = xlmlab.load_model("tiny-xlm"), xlmlab.load_tokenizer("tiny-xlm")
+    english = generate_text(model, tok, "", lang="en", max_new_tokens=12)
+    german = generate_text(model, tok, "", lang="de", max_new_tokens=12)
+    assert english and german and english != german
 
 
 def test_cli_builds_the_assets(capsys):

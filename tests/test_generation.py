@@ -133,3 +133,16 @@ def test_bad_requests_are_refused_clearly(pair, ids, kwargs, message):
     _, model = pair
     with pytest.raises(ValueError, match=message):
         generate(model, ids, **kwargs)
+
+
+def test_the_published_path_is_reproduced_exactly(pair, tmp_path):
+    """What transformers' generate does with a causal: false config, lang_id 0 and a dummy token."""
+    from xlmlab.generation import generate_like_the_published_config
+
+    reference = reference_model("XLMWithLMHeadModel", causal=False, n_langs=2)
+    reference.save_pretrained(tmp_path)
+    model = xlmlab.load_model(tmp_path)
+    ids = prompt(model, 10, 11, 12)
+    with torch.no_grad():
+        theirs = reference.generate(ids, max_new_tokens=6, min_new_tokens=6, do_sample=False, pad_token_id=2)
+    assert torch.equal(generate_like_the_published_config(model, ids, 6), theirs)

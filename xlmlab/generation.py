@@ -252,3 +252,23 @@ def _text_pieces(tokenizer, steps: Iterator[torch.Tensor], lang: str) -> Iterato
         if text.startswith(shown) and len(text) > len(shown):
             yield text[len(shown):]
             shown = text
+
+
+@torch.no_grad()
+def generate_like_the_published_config(model, input_ids: torch.Tensor, max_new_tokens: int = 20) -> torch.Tensor:
+    """Greedy generation the way the reference library runs xlm-clm-ende-1024 with its published
+    config, reproduced step by step to show what goes wrong (tested against that library):
+
+    - every step appends a dummy token (id `config.mask_token_id`, 0 = `<s>`) and reads the
+      prediction at the dummy's position;
+    - every position gets language `config.lang_id` (0 = German), whatever `langs` you meant;
+    - attention follows `config.causal` (false in the published config: bidirectional);
+    - the whole sequence is recomputed at every step: no cache.
+    """
+    config = model.config
+    ids = input_ids
+    for _ in range(max_new_tokens):
+        dummy = torch.full_like(ids[:, :1], config.mask_token_id)
+        logits = model(torch.cat([ids, dummy], 1), langs=config.lang_id, causal=config.causal)[:, -1]
+        ids = torch.cat([ids, logits.argmax(-1, keepdim=True)], 1)
+    return ids
