@@ -44,6 +44,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/train_gpu.py
 	$(BIN)/python benchmarks/tokenizers_speed.py
 	$(BIN)/python benchmarks/vocab_build_time.py
+	$(BIN)/python benchmarks/generate_speed.py
 
 clean:
 	rm -rf build .pytest_cache

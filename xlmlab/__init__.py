@@ -11,6 +11,7 @@ from .checkpoint import CheckpointError, build_model, save_model
 from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
 from .device import try_gpu
 from .hub import ModelNotFoundError
+from .generation import generate_text
 from .load import load_model, load_tokenizer
 from .sentencepiece_tokenizer import SentencePieceTokenizer
 from .tokenizer import TokenizerError
@@ -25,5 +26,5 @@ __all__ = [
     "XLMConfig", "XLMRConfig", "XLMModel", "XLMWithLMHead", "XLMForSequenceClassification",
     "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
     "SentencePieceTokenizer", "XLMTokenizer", "TokenizerError",
-    "build_model", "load_model", "load_tokenizer", "save_model", "try_gpu",
+    "build_model", "generate_text", "load_model", "load_tokenizer", "save_model", "try_gpu",
 ]
