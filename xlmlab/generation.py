@@ -100,15 +100,21 @@ def process_logits(logits: torch.Tensor, seen: torch.Tensor, *, temperature: flo
     return logits
 
 
-@torch.no_grad()
 def stream(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | None = None, langs=None,
-           max_new_tokens: int = 20, do_sample: bool = False, temperature: float = 1.0, top_k: int | None = None,
-           top_p: float | None = None, repetition_penalty: float = 1.0, eos_token_id=_FROM_CONFIG,
-           seed: int | None = None) -> Iterator[torch.Tensor]:
-    """Yield the next token of every row, (B,), one step at a time (padding once a row is done)."""
+           max_new_tokens: int = 20, **options) -> Iterator[torch.Tensor]:
+    """Yield the next token of every row, (B,), one step at a time (padding once a row is done).
+    `options`: do_sample, temperature, top_k, top_p, repetition_penalty, eos_token_id, seed."""
+    prepared = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
+    return _steps(model, prepared, max_new_tokens, **options)
+
+
+@torch.no_grad()
+def _steps(model, prepared, max_new_tokens: int, *, do_sample: bool = False, temperature: float = 1.0,
+           top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
+           eos_token_id=_FROM_CONFIG, seed: int | None = None) -> Iterator[torch.Tensor]:
     eos = model.config.eos_token_id if eos_token_id is _FROM_CONFIG else eos_token_id
     pad = model.config.pad_token_id
-    ids, keep, positions, rows = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
+    ids, keep, positions, rows = prepared
     B, T0 = ids.shape
     generator = None
     if do_sample:
@@ -153,11 +159,10 @@ def generate(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor | N
         return beam_search(model, input_ids, attention_mask=attention_mask, langs=langs, max_new_tokens=max_new_tokens,
                            num_beams=num_beams, length_penalty=length_penalty, repetition_penalty=repetition_penalty,
                            eos_token_id=eos_token_id)
-    ids, _, _, _ = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
-    steps = list(stream(model, input_ids, attention_mask=attention_mask, langs=langs, max_new_tokens=max_new_tokens,
-                        do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
-                        repetition_penalty=repetition_penalty, eos_token_id=eos_token_id, seed=seed))
-    return torch.cat([ids, *(t[:, None] for t in steps)], 1) if steps else ids
+    prepared = _prepare(model, input_ids, attention_mask, langs, max_new_tokens)
+    steps = list(_steps(model, prepared, max_new_tokens, do_sample=do_sample, temperature=temperature, top_k=top_k,
+                        top_p=top_p, repetition_penalty=repetition_penalty, eos_token_id=eos_token_id, seed=seed))
+    return torch.cat([prepared[0], *(t[:, None] for t in steps)], 1)
 
 
 @torch.no_grad()
