@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Iterator
 
 import torch
-import torch.nn.functional as F
 
 _FROM_CONFIG = object()
 
