@@ -41,6 +41,9 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json",
 # position/token-type id buffers that older files carry, and the pooler of a bare encoder
 # that a head model does not use (the reference implementation skips it too).
 SKIPPED = re.compile(r"(^|\.)(position_ids|token_type_ids)$|^roberta\.pooler\.")
+# The pretraining heads, left out when a classifier is put on a pretrained body.
+PRETRAINING_HEADS = re.compile(r"^(lm_head|pred_layer|classifier|sequence_summary)\.")
+CLASSIFIERS = {"xlm-roberta": XLMRForSequenceClassification, "xlm": XLMForSequenceClassification}
 
 
 class CheckpointError(ValueError):
@@ -143,8 +146,13 @@ def _short(items: list[str], limit: int = 8) -> str:
 
 
 def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[str, Path],
-                 directory: Path | str, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = None) -> None:
+                 directory: Path | str, *, device: torch.device | str = "cpu", dtype: torch.dtype | None = None,
+                 new_head: str | None = None) -> None:
     """Put checkpoint tensors into `model` (built on the meta device), keeping ties; check everything first.
+
+    `new_head` names a module of `model` that the checkpoint need not hold (a classification
+    head on a pretrained body): it keeps its fresh weights, and the checkpoint's own heads
+    (`lm_head`, `pred_layer`) are left out.
 
     Every tensor is copied into memory of its own on `device`: tensors read from a safetensors
     file sit at unaligned offsets of the file mapping, which makes CPU matrix products ~5% slower.
@@ -154,9 +162,12 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
     weights = _weights(model)
     chosen: list[tuple[_Weight, str]] = []
     missing, wrong_shape = [], []
+    fresh = []
     for weight in weights:
         found = next((name for name in weight.names if name in state), None)
-        if found is None:
+        if found is None and new_head is not None and weight.ours[0].startswith(new_head + "."):
+            fresh.append(weight)
+        elif found is None:
             missing.append(weight.names[0])
         elif tuple(state[found].shape) != weight.shape:
             wrong_shape.append(f"{found} is {tuple(state[found].shape)} in {source[found].name}, "
@@ -164,7 +175,9 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
         else:
             chosen.append((weight, found))
     accepted = {name for weight in weights for name in weight.names}
-    unexpected = [f"{k} (in {source[k].name})" for k in state if k not in accepted and not SKIPPED.search(k)]
+    skipped = SKIPPED if new_head is None else PRETRAINING_HEADS
+    unexpected = [f"{k} (in {source[k].name})" for k in state
+                  if k not in accepted and not SKIPPED.search(k) and not skipped.search(k)]
     problems = []
     if missing:
         problems.append(f"missing weights: {_short(missing)}")
@@ -180,6 +193,12 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
         if not tensor.is_floating_point():
             raise CheckpointError(f"{source[found]}: {found} holds {tensor.dtype} values; expected floating point")
         param = nn.Parameter(tensor.to(device=device, dtype=dtype or tensor.dtype, copy=True))
+        for name in weight.ours:
+            path, leaf = name.rsplit(".", 1)
+            setattr(model.get_submodule(path), leaf, param)
+    params = dict(model.named_parameters(remove_duplicate=False))
+    for weight in fresh:
+        param = nn.Parameter(params[weight.ours[0]].detach().to(device=device, dtype=dtype, copy=True))
         for name in weight.ours:
             path, leaf = name.rsplit(".", 1)
             setattr(model.get_submodule(path), leaf, param)
@@ -217,6 +236,45 @@ def load_directory(directory: Path, *, device: torch.device | str | None = None,
             raise CheckpointError(f"{directory / 'config.json'}: {err}") from None
     bind_weights(model, state, source, directory, device=device or "cpu", dtype=_dtype(dtype))
     return model.eval()
+
+
+def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, device: torch.device | str | None = None,
+                    dtype: torch.dtype | str | None = None, seed: int = 0, require_head: bool = False) -> nn.Module:
+    """A sequence classifier for `labels`, in train mode, its body from a model directory.
+
+    A directory that already holds a classifier with these labels is loaded as it is (to go on
+    training or to evaluate). Otherwise the body of any family member (a masked or causal LM, a
+    bare encoder, a classifier with other labels) is loaded and a new head is put on it,
+    initialised from `seed` as the reference implementation does: weights N(0, 0.02), biases 0.
+    `require_head` refuses that: the directory must hold a classifier for `labels`.
+    """
+    try:
+        config = read_config(directory / "config.json")
+    except ConfigError as err:
+        raise CheckpointError(str(err)) from None
+    cls = CLASSIFIERS[config.model_type]
+    id2label = dict(enumerate(labels))
+    new_head = None
+    if model_class(config, directory / "config.json") is not cls or config.id2label != id2label:
+        if require_head:
+            raise CheckpointError(f"{directory}: expected a classifier for labels {list(labels)}; found "
+                                  f"{config.architectures} with labels {list(config.id2label.values())}")
+        new_head = "classifier" if cls is XLMRForSequenceClassification else "summary"
+        config.id2label = id2label
+        config.architectures = [cls.architecture]
+    state, source = read_weights(directory)
+    with torch.device("meta"):
+        model = cls(config)
+    if new_head is not None:
+        head = model.get_submodule(new_head).to_empty(device="cpu")
+        generator = torch.Generator().manual_seed(seed)
+        std = config.extra.get("initializer_range" if config.model_type == "xlm-roberta" else "init_std", 0.02)
+        for module in head.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, 0.0, std, generator=generator)
+                nn.init.zeros_(module.bias)
+    bind_weights(model, state, source, directory, device=device or "cpu", dtype=_dtype(dtype), new_head=new_head)
+    return model.train()
 
 
 def save_model(model: nn.Module, directory: str | Path) -> Path:
