@@ -5,6 +5,7 @@
     xlmlab.save_model(model, "out/")                   # loads back in transformers unchanged
     tok = xlmlab.load_tokenizer("FacebookAI/xlm-roberta-base")
     batch = tok(["Hello world", "Hallo Welt"])          # input_ids, attention_mask: (B, L)
+    xnli = xlmlab.read_xnli("XNLI-1.0/xnli.test.tsv")  # language, premise, hypothesis, label, split
 """
 
 from .checkpoint import CheckpointError, build_model, save_model
@@ -12,6 +13,8 @@ from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
 from .device import try_gpu
 from .hub import ModelNotFoundError
 from .generation import generate_text
+from .runner import Runner, Settings, TrainingDiverged
+from .xnli import DataError, read_xnli
 from .load import load_model, load_tokenizer
 from .sentencepiece_tokenizer import SentencePieceTokenizer
 from .tokenizer import TokenizerError
@@ -27,4 +30,5 @@ __all__ = [
     "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
     "SentencePieceTokenizer", "XLMTokenizer", "TokenizerError",
     "build_model", "generate_text", "load_model", "load_tokenizer", "save_model", "try_gpu",
+    "DataError", "read_xnli", "Runner", "Settings", "TrainingDiverged",
 ]

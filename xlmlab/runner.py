@@ -141,7 +141,8 @@ def predict(model: torch.nn.Module, pairs: EncodedPairs, *, device: torch.device
     was_training = model.training
     model.eval()
     predictions = np.empty(len(pairs), dtype=np.int64)
-    for rows in tqdm(eval_batches(pairs.lengths, batch_size), desc=desc, disable=not progress, leave=False):
+    for rows in tqdm(eval_batches(pairs.lengths, batch_size), desc=desc, disable=not progress, leave=False,
+                     mininterval=1.0):
         batch = {k: v.to(device) for k, v in pairs.collate(rows).items() if k != "labels"}
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             logits = model(**batch)
@@ -446,7 +447,9 @@ class Runner:
         elif not resume and latest is not None:
             raise FileExistsError(f"{self.out} holds a run ({latest.name}); resume it (--resume) or choose another --out")
         self.model.train()
-        bar = tqdm(total=self.total, initial=self.step, desc="fine-tuning", disable=not self.progress or self.rank)
+        # one refresh a second at most: a notebook front end drops messages when flooded
+        bar = tqdm(total=self.total, initial=self.step, desc="fine-tuning", disable=not self.progress or self.rank,
+                   mininterval=1.0)
         started, since = time.perf_counter(), self.step
         while self.step < self.total:
             loss, norm = self._train_step(self.step)
@@ -454,8 +457,8 @@ class Runner:
             lr = self.schedules[0].get_last_lr()[0]
             speed = (self.step - since) * self.settings.batch_size / (time.perf_counter() - started)
             self.log_rows.append((self.step, loss, lr, norm, speed))
+            bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}", refresh=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}")
             if self.step % self.eval_every == 0 or self.step == self.total:
                 self._evaluate_and_select()
             if self.step % self.settings.save_every == 0 or self.step == self.total:
