@@ -45,6 +45,8 @@ bench: setup-test
 	$(BIN)/python benchmarks/tokenizers_speed.py
 	$(BIN)/python benchmarks/vocab_build_time.py
 	$(BIN)/python benchmarks/generate_speed.py
+	$(BIN)/python benchmarks/train_cpu.py
+	$(BIN)/python benchmarks/sparse_embeddings.py
 
 clean:
 	rm -rf build .pytest_cache

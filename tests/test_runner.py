@@ -18,8 +18,14 @@ from safetensors.torch import load_file
 import xlmlab
 from xlmlab import nli_sample
 from xlmlab.checkpoint import load_classifier
-from xlmlab.runner import (Runner, Settings, TrainingDiverged, clip_gradients, evaluate_directory, linear_schedule,
-                           preset)
+from xlmlab.runner import (
+    Runner,
+    Settings,
+    TrainingDiverged,
+    clip_gradients,
+    linear_schedule,
+    preset,
+)
 from xlmlab.xnli import LABELS, read_xnli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,3 +301,12 @@ def test_torchrun_with_two_processes_equals_one_process(model_dir, small_files, 
     assert_same_weights(tmp_path / "one" / "checkpoint-24", tmp_path / "two" / "checkpoint-24", atol=1e-5)
     a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
     assert a["best_step"] == b["best_step"]
+
+
+def test_an_evaluation_directory_gives_one_set_per_split_without_its_training_file():
+    from xlmlab.cli import _eval_sets
+
+    sets = _eval_sets([nli_sample.path()], ["en", "sw"])
+    assert list(sets) == ["dev", "test"]
+    assert list(dict.fromkeys(sets["test"]["language"])) == ["en", "sw"]
+    assert list(_eval_sets([nli_sample.path() / "xnli.train.tsv"], None)) == ["train"]

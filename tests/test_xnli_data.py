@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from xlmlab import nli_sample
-from xlmlab.xnli import XNLI_COLUMNS, DataError, encode_pairs, eval_batches, length_grouped_batches, read_xnli
+from xlmlab.xnli import (
+    XNLI_COLUMNS,
+    DataError,
+    encode_pairs,
+    eval_batches,
+    length_grouped_batches,
+    read_xnli,
+)
 
 
 def xnli_row(language, label, premise, hypothesis):

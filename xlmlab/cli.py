@@ -111,13 +111,16 @@ def _xnli_commands(commands) -> None:
 
 
 def _eval_sets(paths: list[Path], languages: list[str] | None) -> dict:
-    """One evaluation set per split found in the given files: {"dev": frame, "test": frame}."""
+    """One evaluation set per split found in the given files: {"dev": frame, "test": frame}.
+    A directory's training files are not evaluation sets; name a training file to evaluate on it."""
     from .xnli import read_xnli
 
     sets = {}
     for path in paths:
         frame = read_xnli(path)
         for split, part in frame.groupby("split", sort=False):
+            if split == "train" and path.is_dir():
+                continue
             name = split if split not in sets else f"{path.name}:{split}"
             sets[name] = read_xnli(path, languages, split=split) if languages else part.reset_index(drop=True)
     return sets

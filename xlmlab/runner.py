@@ -49,7 +49,13 @@ from tqdm.auto import tqdm
 from .checkpoint import _atomic, load_classifier, save_model
 from .device import try_gpu
 from .load import load_tokenizer, locate
-from .xnli import LABELS, EncodedPairs, encode_pairs, eval_batches, length_grouped_batches
+from .xnli import (
+    LABELS,
+    EncodedPairs,
+    encode_pairs,
+    eval_batches,
+    length_grouped_batches,
+)
 
 TOKENIZER_FILES = ("sentencepiece.bpe.model", "tokenizer_config.json", "vocab.json", "merges.txt")
 
@@ -111,7 +117,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 def linear_schedule(total: int, warmup: float):
     """step -> learning-rate factor: 0 -> 1 over the warm-up, then 1 -> 0 at `total`."""
-    warm = int(round(warmup * total))
+    warm = round(warmup * total)
 
     def factor(step: int) -> float:
         if step < warm:
@@ -426,7 +432,7 @@ class Runner:
 
     def result(self) -> dict:
         """What metrics.json holds: per-language accuracies at the selected (best) step."""
-        score, step = self.best
+        step = self.best[1]
         at_best = self.metrics[self.metrics["step"] == step]
         accuracy = {name: dict(zip(g["language"], g["accuracy"])) for name, g in at_best.groupby("split", sort=False)}
         return {"model": str(self.source), "best_step": int(step), "steps": int(self.step), "total_steps": self.total,
