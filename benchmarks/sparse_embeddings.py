@@ -77,7 +77,8 @@ def accuracy(sparse: bool, steps: int) -> dict:
     data = read_xnli(nli_sample.path())
     train, dev, test = (data[data["split"] == s].reset_index(drop=True) for s in ("train", "dev", "test"))
     out = Path(tempfile.mkdtemp(prefix="xlmlab-sparse-acc-"))
-    settings = Settings(max_steps=steps, batch_size=32, lr=1e-3, eval_every=steps // 4, save_every=steps, device="cpu")
+    settings = Settings(max_steps=steps, batch_size=32, lr=1e-3, eval_every=steps // 4, save_every=steps, device="cpu",
+                        sparse_embeddings=sparse)
     runner = Runner("tiny-xlmv", train, {"dev": dev, "test": test}, out, settings, progress=False)
     start = time.perf_counter()
     runner.fit()
