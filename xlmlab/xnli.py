@@ -222,7 +222,6 @@ def encode_pairs(tokenizer, frame: pd.DataFrame, *, max_length: int = 128, lang2
     `lang2id` (XLM models) also gives each pair its language id; XLM's tokenizer then runs Moses
     with each pair's own language.
     """
-    ids: list[np.ndarray] = []
     premises, hypotheses = frame["premise"].tolist(), frame["hypothesis"].tolist()
     languages = frame["language"].tolist()
     if lang2id is not None:
@@ -242,9 +241,8 @@ def encode_pairs(tokenizer, frame: pd.DataFrame, *, max_length: int = 128, lang2
             rows_ids = batch["input_ids"].numpy()
             for r, i in enumerate(part):
                 out[i] = rows_ids[r, :lengths[r]].copy()
-    ids = out  # type: ignore[assignment]
     langs = None if lang2id is None else np.array([lang2id[lang] for lang in languages], dtype=np.int64)
-    return EncodedPairs(ids, frame["label"].to_numpy(dtype=np.int64), langs, tokenizer.pad_token_id)
+    return EncodedPairs(out, frame["label"].to_numpy(dtype=np.int64), langs, tokenizer.pad_token_id)
 
 
 def length_grouped_batches(lengths: np.ndarray, batch_size: int, *, seed: int, epoch: int,
