@@ -220,13 +220,18 @@ def _dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     return DTYPES[dtype]
 
 
+def _read_directory_config(directory: Path) -> XLMRConfig | XLMConfig:
+    """The directory's config.json; a problem with it is a CheckpointError like any other."""
+    try:
+        return read_config(directory / "config.json")
+    except ConfigError as err:
+        raise CheckpointError(str(err)) from None
+
+
 def load_directory(directory: Path, *, device: torch.device | str | None = None,
                    dtype: torch.dtype | str | None = None) -> nn.Module:
     """Load a model from a directory in the published layout; see `xlmlab.load_model`."""
-    try:
-        config = read_config(directory / "config.json")
-    except ConfigError as err:
-        raise CheckpointError(str(err)) from None
+    config = _read_directory_config(directory)
     cls = model_class(config, directory / "config.json")
     state, source = read_weights(directory)
     with torch.device("meta"):
@@ -248,10 +253,7 @@ def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, dev
     initialised from `seed` as the reference implementation does: weights N(0, 0.02), biases 0.
     `require_head` refuses that: the directory must hold a classifier for `labels`.
     """
-    try:
-        config = read_config(directory / "config.json")
-    except ConfigError as err:
-        raise CheckpointError(str(err)) from None
+    config = _read_directory_config(directory)
     cls = CLASSIFIERS[config.model_type]
     id2label = dict(enumerate(labels))
     new_head = None
