@@ -6,40 +6,15 @@ by xlmlab, and run on the same batches; outputs must agree within 1e-5 (float32)
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
 
 import xlmlab
-from conftest import ARCHITECTURES, padded_batch, reference_model, reference_output
+from conftest import ARCHITECTURES, padded_batch, reference_model, reference_output, save_reference
 
 TOLERANCE = 1e-5
 FORMATS = ["safetensors", "safetensors-sharded", "bin", "bin-sharded"]
-
-
-def save_reference(model, directory, fmt: str):
-    """Write `model` the way published checkpoints exist on disk."""
-    if fmt == "safetensors":
-        model.save_pretrained(directory)
-    elif fmt == "safetensors-sharded":
-        model.save_pretrained(directory, max_shard_size="20KB")
-        assert (directory / "model.safetensors.index.json").exists()
-    else:  # the older pickle layout, tied duplicates and position-id buffers included
-        model.config.architectures = [type(model).__name__]  # as save_pretrained records it
-        model.config.save_pretrained(directory)
-        state = {k: v.clone() for k, v in model.state_dict().items()}
-        for name, buffer in model.named_buffers():
-            state.setdefault(name, buffer.clone())
-        if fmt == "bin":
-            torch.save(state, directory / "pytorch_model.bin")
-        else:
-            names = sorted(state)
-            halves = {"pytorch_model-00001-of-00002.bin": names[::2], "pytorch_model-00002-of-00002.bin": names[1::2]}
-            for file, keys in halves.items():
-                torch.save({k: state[k] for k in keys}, directory / file)
-            weight_map = {k: file for file, keys in halves.items() for k in keys}
-            (directory / "pytorch_model.bin.index.json").write_text(json.dumps({"weight_map": weight_map}))
 
 
 def assert_same(ours: torch.Tensor, theirs: torch.Tensor):

@@ -21,10 +21,11 @@ from .tokenizer import TokenizerError, read_tokenizer_config
 from .xlm_tokenizer import XLMTokenizer
 
 
-def locate(path_or_name: str | os.PathLike) -> Path:
-    """The directory behind a name: embedded assets first, then directories and hub ids."""
+def locate(path_or_name: str | os.PathLike, *, weights: bool = True) -> Path:
+    """The directory behind a name: embedded assets first, then directories and hub ids
+    (`weights=False`: a cached snapshot with only the tokenizer files will do)."""
     name = str(path_or_name)
-    return embedded.build(name) if name in embedded.MODELS else resolve(path_or_name)
+    return embedded.build(name) if name in embedded.MODELS else resolve(path_or_name, weights=weights)
 
 
 def load_model(path_or_name: str | os.PathLike, *, device: torch.device | str | None = None,
@@ -46,7 +47,7 @@ def load_model(path_or_name: str | os.PathLike, *, device: torch.device | str | 
 def load_tokenizer(path_or_name: str | os.PathLike) -> SentencePieceTokenizer | XLMTokenizer:
     """The tokenizer of a model directory, hub id or embedded asset: SentencePiece for XLM-R /
     XLM-V (`sentencepiece.bpe.model`), Moses + BPE for XLM (`vocab.json` + `merges.txt`)."""
-    directory = locate(path_or_name)
+    directory = locate(path_or_name, weights=False)
     config = read_tokenizer_config(directory)
     max_length = config.get("model_max_length")
     max_length = max_length if isinstance(max_length, int) and max_length < 10**6 else 512
