@@ -135,6 +135,58 @@ def test_long_input_without_truncation_warns_once(spm_dir):
         tok([long_text()], truncation=False)
 
 
+@pytest.fixture(scope="module")
+def no_nines_dir(tmp_path_factory):
+    """A model whose training text has no 9 and no accented e: "9" and "é" are unknown."""
+    from xlmlab.cldr import names
+
+    directory = tmp_path_factory.mktemp("spm-no-nines")
+    corpus = directory / "corpus.txt"
+    drop = str.maketrans("", "", "9éÉèêë")
+    lines = [name.translate(drop) for name in names("en")] + ["Yes, 2000, and 1800."]
+    corpus.write_text("\n".join(lines), encoding="utf-8")
+    sentencepiece.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(directory / "sentencepiece.bpe"), vocab_size=400, model_type="unigram",
+        character_coverage=1.0, minloglevel=2, num_threads=1)
+    return directory
+
+
+def test_unknown_characters_are_their_surface_in_tokenize_and_unk_in_encode(no_nines_dir):
+    import transformers
+
+    tok = xlmlab.load_tokenizer(no_nines_dir)
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(no_nines_dir / "sentencepiece.bpe.model"))
+    reference = transformers.XLMRobertaTokenizer.from_pretrained(no_nines_dir)
+    text = "I was born in 92000, and this is falsé."
+    pieces = tok.tokenize(text)
+    assert pieces == sp.encode(text, out_type=str) == reference.tokenize(text)
+    unknown = [k for k, i in enumerate(sp.encode(text)) if i == sp.unk_id()]
+    assert [pieces[k] for k in unknown] == ["9", "é"]
+    ids = tok.encode(text, add_special_tokens=False)
+    assert [ids[k] for k in unknown] == [3, 3] and tok.convert_tokens_to_ids(pieces) == ids
+    assert ids == reference.encode(text, add_special_tokens=False)
+    assert tok.tokenize("é <mask> 9") == ["▁", "é", "<mask>", "▁", "9"]
+
+
+def test_decode_equals_transformers_with_and_without_special_tokens(tok, reference):
+    import random
+
+    rng = random.Random(0)
+    specials = [0, 1, 2, 3, tok.mask_token_id]
+    for _ in range(500):
+        ids = [rng.choice(specials) if rng.random() < 0.3 else rng.randrange(4, tok.mask_token_id)
+               for _ in range(rng.randint(0, 12))]
+        for skip in (False, True):
+            assert tok.decode(ids, skip_special_tokens=skip) == reference.decode(ids, skip_special_tokens=skip), ids
+
+
+def test_decode_keeps_the_spaces_around_special_tokens(tok):
+    hello, hi, there = (tok.encode(w, add_special_tokens=False) for w in ("Hello", "hi", "there"))
+    ids = [0, *hello, 0, *hi, 0, *there, 2]
+    assert tok.decode(ids, skip_special_tokens=False) == "<s> Hello<s> hi<s> there</s>"
+    assert tok.decode(ids) == "Hello hi there"
+
+
 def test_decode_inverts_encode(tok):
     text = "Deutschland Россия Ελλάδα"
     assert tok.decode(tok.encode(text)) == text

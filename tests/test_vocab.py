@@ -150,6 +150,16 @@ def test_explorer_html_shows_every_piece_escaped():
     assert page.count("<span") == 2 * len(tok.encode("Hallo <Welt> Привет", add_special_tokens=False))
 
 
+def test_explorer_shows_the_character_an_unknown_piece_stands_for():
+    tok = xlmlab.load_tokenizer(vb.build_xlmr(LANGS, 3000, top=TOP))
+    text = "Hallo ☃ Welt"  # a snowman is in no word list
+    ids = tok.encode(text, add_special_tokens=False)
+    assert tok.unk_token_id in ids
+    page = vocab_analysis.pieces_html({"de": tok}, text)
+    assert ">☃</span>" in page and "&lt;unk&gt;</span>" not in page
+    assert page.count("outline:2px solid") == ids.count(tok.unk_token_id) and "1 unknown" in page
+
+
 def test_cli_builds_and_compares(tmp_path, capsys):
     assert cli(["vocab", "build", "--method", "xlmr", "--size", "3000", "--out", str(tmp_path / "r"), "--langs", *LANGS,
                 "--top", str(TOP)]) == 0

@@ -26,6 +26,7 @@ from .tokenizer import Layout, Ragged, Tokenizer, TokenizerError, check_text, ra
 
 SPECIALS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
 MASK = "<mask>"
+SPACE = "\u2581"  # ▁, how SentencePiece writes a space inside a piece
 
 
 class SentencePieceTokenizer(Tokenizer):
@@ -57,15 +58,20 @@ class SentencePieceTokenizer(Tokenizer):
         if not any(MASK in t for t in texts):
             return self._to_fairseq(self.sp.encode(texts, num_threads=self.num_threads))
         rows = []
-        for text in texts:  # as fairseq: each span around <mask> on its own, right-stripped
-            flat, lengths = self._to_fairseq(self.sp.encode([s.rstrip() for s in text.split(MASK)]))
+        for text in texts:
+            flat, lengths = self._to_fairseq(self.sp.encode(_spans(text)))
             spans = np.split(flat, np.cumsum(lengths)[:-1])
             rows.append(spans[0].tolist() + [x for span in spans[1:] for x in (self.mask_token_id, *span.tolist())])
         return ragged(rows)
 
     def tokenize(self, text: str, lang: str | None = None) -> list[str]:
-        flat, _ = self._ids_batch([check_text(text)])
-        return self.convert_ids_to_tokens(flat.tolist())
+        """SentencePiece's pieces, as fairseq and the reference give them: an unknown character is
+        its own surface string (`'é'`), which `encode` maps to <unk> (3)."""
+        text = check_text(text)
+        if MASK not in text:
+            return self.sp.encode(text, out_type=str)
+        spans = self.sp.encode(_spans(text), out_type=str)
+        return spans[0] + [piece for span in spans[1:] for piece in (MASK, *span)]
 
     def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
         if isinstance(ids, int):
@@ -90,20 +96,20 @@ class SentencePieceTokenizer(Tokenizer):
         return one(tokens) if isinstance(tokens, str) else [one(t) for t in tokens]
 
     def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
-        """Text of the ids; specials are dropped, or kept as their strings between decoded runs."""
+        """Text of the ids, as the reference decodes them: the pieces joined, every `▁` a space,
+        except at the very start. Special tokens are dropped, or kept as their strings with the
+        text's own spaces around them:
+
+            ['<s>', '▁Hello', '<s>', '▁hi', '</s>']  -> '<s> Hello<s> hi</s>'  ('Hello hi' skipping them)
+        """
         if isinstance(ids, torch.Tensor):
             ids = ids.tolist()
-        parts, run = [], []
-        for i in map(int, ids):
-            if len(SPECIALS) <= i < self.mask_token_id:
-                run.append(i - self.offset)
-                continue
-            self._token(i)  # range check
-            if run:
-                parts.append(self.sp.decode(run))
-                run = []
-            if not skip_special_tokens:
-                parts.append(self._token(i))
-        if run:
-            parts.append(self.sp.decode(run))
-        return "".join(parts) if not skip_special_tokens else " ".join(p for p in parts if p)
+        pieces = [self._token(i) for i in map(int, ids)
+                  if not (skip_special_tokens and (i < len(SPECIALS) or i == self.mask_token_id))]
+        text = "".join(pieces).replace(SPACE, " ")
+        return text[1:] if pieces and pieces[0].startswith(SPACE) else text
+
+
+def _spans(text: str) -> list[str]:
+    """The text around each <mask>, right-stripped, each encoded on its own as fairseq does."""
+    return [span.rstrip() for span in text.split(MASK)]

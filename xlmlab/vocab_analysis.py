@@ -124,14 +124,18 @@ PALETTE = ["#fde2e4", "#e2ece9", "#dfe7fd", "#fff1c1", "#e8dff5", "#d7f0f7", "#f
 
 def pieces_html(tokenizers: dict, text: str) -> str:
     """The text's pieces under each tokenizer, side by side, alternately coloured, with ids on
-    hover: the explorer of notebook 01 renders this."""
+    hover: the explorer of notebook 01 renders this. A piece the vocabulary lacks shows the
+    character(s) it stands for, outlined in red, with its id, <unk>, on hover."""
     rows = []
     for name, tok in tokenizers.items():
-        ids = tok.encode(text, add_special_tokens=False)
+        pieces = tok.tokenize(text)
+        ids = tok.convert_tokens_to_ids(pieces)
         spans = "".join(
-            f'<span title="id {i}" style="background:{PALETTE[k % len(PALETTE)]};padding:1px 2px;margin:1px;'
-            f'border-radius:3px;font-family:monospace">{html.escape(piece)}</span>'
-            for k, (i, piece) in enumerate(zip(ids, tok.convert_ids_to_tokens(ids))))
-        rows.append(f"<tr><td style='padding-right:8px'><b>{html.escape(name)}</b><br>{len(ids)} tokens</td>"
-                    f"<td style='text-align:left'>{spans}</td></tr>")
+            f'<span title="id {i}{" (<unk>)" if i == tok.unk_token_id else ""}" style="background:'
+            f'{PALETTE[k % len(PALETTE)]};padding:1px 2px;margin:1px;border-radius:3px;font-family:monospace'
+            f'{";outline:2px solid #d62728" if i == tok.unk_token_id else ""}">{html.escape(piece)}</span>'
+            for k, (i, piece) in enumerate(zip(ids, pieces)))
+        unknown = sum(i == tok.unk_token_id for i in ids)
+        rows.append(f"<tr><td style='padding-right:8px'><b>{html.escape(name)}</b><br>{len(ids)} tokens"
+                    f"{f', {unknown} unknown' if unknown else ''}</td><td style='text-align:left'>{spans}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
