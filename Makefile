@@ -8,18 +8,30 @@ BIN        := $(VENV)/bin
 # notebooks start their kernel from PATH: make it this environment's
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup setup-test assets demo test lab bench clean
+# The other packages at the exact versions in constraints.txt (what decides the embedded data and
+# the checked notebook outputs); CONSTRAINTS= installs the newest that pyproject.toml allows.
+CONSTRAINTS ?= constraints.txt
+# The suite as another CPU sees it: one thread, ATen's plain kernels, MKL, OpenBLAS and oneDNN
+# without AVX, and an empty XLMLAB_HOME, so every embedded asset is built again.
+PORTABLE   := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+              OPENBLAS_CORETYPE=Prescott ONEDNN_MAX_CPU_ISA=SSE41
+
+.PHONY: setup setup-test assets demo test test-portable lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# torch comes from TORCH_SPEC, so the constraints pass on everything but torch
+$(VENV)/constraints.txt: $(CONSTRAINTS) | $(BIN)/python
+	$(if $(CONSTRAINTS),grep -v '^torch==' $(CONSTRAINTS) > $@,: > $@)
+
+$(VENV)/.installed: pyproject.toml $(VENV)/constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e ".[test]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -35,6 +47,10 @@ demo: assets
 
 test: setup-test assets
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
+
+test-portable: setup-test
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	env $(PORTABLE) XLMLAB_HOME="$$home" $(MAKE) --no-print-directory test
 
 lab: assets
 	$(BIN)/jupyter lab notebooks

@@ -19,26 +19,60 @@ def normalise(requirement: str) -> tuple[str, str]:
     return CONDA_NAMES.get(name, name), spec.replace(" ", "")
 
 
-def conda_requirements() -> set[tuple[str, str]]:
+def conda_requirements() -> dict[str, str]:
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = lines.index("dependencies:")
-    out = set()
+    out = {}
     for line in lines[start + 1:]:
         m = re.match(r"  - ([^:#]+?)\s*(#.*)?$", line)
         if m and not m.group(1).startswith(("python=", "pip")):
-            out.add(normalise(m.group(1)))
+            name, spec = normalise(m.group(1))
+            out[name] = spec
     return out
 
 
-def test_environment_yml_and_pyproject_agree():
+def pinned() -> dict[str, str]:
+    """constraints.txt: name -> exact version."""
+    out = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, spec = normalise(line)
+            assert spec.startswith("=="), f"constraints.txt pins exact versions; found {line!r}"
+            out[name] = spec[2:]
+    return out
+
+
+def declared() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {normalise(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
-    assert conda_requirements() == declared
+    return dict(normalise(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
+
+
+def test_environment_yml_pins_what_constraints_pin_and_ranges_the_rest():
+    conda, pins, ranges = conda_requirements(), pinned(), declared()
+    assert set(conda) == set(pins) | set(ranges)
+    for name, spec in conda.items():
+        assert spec == (f"=={pins[name]}" if name in pins else ranges[name]), name
+
+
+def test_pyproject_ranges_admit_the_pinned_versions():
+    from packaging.specifiers import SpecifierSet
+
+    pins, ranges = pinned(), declared()
+    for name in set(pins) & set(ranges):
+        assert pins[name] in SpecifierSet(ranges[name]), f"{name}: {pins[name]} is outside {ranges[name]}"
+
+
+def test_the_packages_that_decide_the_embedded_data_are_pinned():
+    assert {"wordfreq", "babel", "sentencepiece", "scikit-learn", "sacremoses", "torch"} <= set(pinned())
+
+
+def test_make_installs_the_pinned_torch_first():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^TORCH_SPEC\s*\?=\s*torch==(\S+)$", makefile, re.M).group(1) == pinned()["torch"]
 
 
 def test_the_declared_packages_are_all_there():
-    names = {name for name, _ in conda_requirements()}
-    assert {"torch", "sentencepiece", "jupyterlab", "matplotlib", "pandas", "ipywidgets", "nbval"} <= names
+    assert {"torch", "sentencepiece", "jupyterlab", "matplotlib", "pandas", "ipywidgets", "nbval"} <= set(conda_requirements())
 
 
 def test_xlmlab_never_imports_transformers():
