@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
+from .initialise import reference_init_
 from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
 from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
 
@@ -269,12 +270,8 @@ def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, dev
         model = cls(config)
     if new_head is not None:
         head = model.get_submodule(new_head).to_empty(device="cpu")
-        generator = torch.Generator().manual_seed(seed)
         std = config.extra.get("initializer_range" if config.model_type == "xlm-roberta" else "init_std", 0.02)
-        for module in head.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0.0, std, generator=generator)
-                nn.init.zeros_(module.bias)
+        reference_init_(head, seed, std)  # the same head on every machine
     bind_weights(model, state, source, directory, device=device or "cpu", dtype=_dtype(dtype), new_head=new_head)
     return model.train()
 
