@@ -58,6 +58,7 @@ lab: assets
 bench: setup-test
 	$(BIN)/python benchmarks/forward_cpu.py
 	$(BIN)/python benchmarks/train_gpu.py
+	$(BIN)/python benchmarks/output_layer_gpu.py
 	$(BIN)/python benchmarks/tokenizers_speed.py
 	$(BIN)/python benchmarks/vocab_build_time.py
 	$(BIN)/python benchmarks/generate_speed.py
