@@ -50,7 +50,6 @@ def main() -> int:
             tflops = 3 * 2 * TOKENS * HIDDEN * vocab / (both / 1e3) / 1e12
             print(f"V = {vocab:7,d} (V mod 8 = {vocab % 8}): forward {forward:6.2f} ms, "
                   f"forward + backward {both:6.2f} ms, {tflops:4.0f} TFLOP/s")
-            del x, w
     return 0
 
 

@@ -10,7 +10,6 @@ them unchecked and assert its claims with a margin.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
