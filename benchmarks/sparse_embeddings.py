@@ -27,12 +27,12 @@ from pathlib import Path
 
 import torch
 
-from xlmlab import nli_sample
-from xlmlab.checkpoint import build_model, save_model
-from xlmlab.config import XLMRConfig
+from xlmlab.nli import sample as nli_sample
+from xlmlab.models.checkpoint import build_model, save_model
+from xlmlab.models.config import XLMRConfig
 from xlmlab.load import locate
-from xlmlab.runner import Runner, Settings
-from xlmlab.xnli import read_xnli
+from xlmlab.train.runner import Runner, Settings
+from xlmlab.nli.xnli import read_xnli
 
 
 def make_model(directory: Path) -> None:

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from xlmlab import nli_sample
-from xlmlab.checkpoint import build_model, save_model
-from xlmlab.config import XLMRConfig
+from xlmlab.nli import sample as nli_sample
+from xlmlab.models.checkpoint import build_model, save_model
+from xlmlab.models.config import XLMRConfig
 from xlmlab.load import locate
-from xlmlab.runner import Runner, Settings, linear_schedule
-from xlmlab.xnli import read_xnli
+from xlmlab.train.runner import Runner, Settings, linear_schedule
+from xlmlab.nli.xnli import read_xnli
 
 
 def base_sized(directory: Path) -> Path:

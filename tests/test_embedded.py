@@ -6,7 +6,7 @@ import torch
 
 import xlmlab
 import xlmlab.cli
-from xlmlab import embedded
+from xlmlab import tiny_models as embedded
 
 
 def test_tiny_models_build_once_and_are_reused(monkeypatch):
@@ -43,7 +43,7 @@ def test_each_tiny_model_has_its_family_shape():
 
 
 def test_the_tiny_en_de_model_continues_in_the_language_it_is_given():
-    from xlmlab.generation import generate_text
+    from xlmlab.models.generation import generate_text
 
     model, tok = xlmlab.load_model("tiny-xlm"), xlmlab.load_tokenizer("tiny-xlm")
     english = generate_text(model, tok, "", lang="en", max_new_tokens=12)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import xlmlab
-from xlmlab.generation import beam_search, generate, stream
+from xlmlab.models.generation import beam_search, generate, stream
 from conftest import reference_model
 
 
@@ -137,7 +137,7 @@ def test_bad_requests_are_refused_clearly(pair, ids, kwargs, message):
 
 def test_the_published_path_is_reproduced_exactly(pair, tmp_path):
     """What transformers' generate does with a causal: false config, lang_id 0 and a dummy token."""
-    from xlmlab.generation import generate_like_the_published_config
+    from xlmlab.models.generation import generate_like_the_published_config
 
     reference = reference_model("XLMWithLMHeadModel", causal=False, n_langs=2)
     reference.save_pretrained(tmp_path)

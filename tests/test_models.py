@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import xlmlab
-from xlmlab.xlmr import position_ids
+from xlmlab.models.xlm_roberta import position_ids
 
 
 def test_xlmr_positions_skip_padding_and_start_after_it():

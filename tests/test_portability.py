@@ -20,8 +20,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import xlmlab
-from xlmlab import vocab_build as vb
-from xlmlab.initialise import reference_init_
+from xlmlab.vocab import xlmv as vb
+from xlmlab.models.initialise import reference_init_
 
 PORTABLE = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ATEN_CPU_CAPABILITY": "default",
             "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OPENBLAS_CORETYPE": "Prescott", "ONEDNN_MAX_CPU_ISA": "SSE41"}
@@ -46,7 +46,7 @@ def run_here_and_elsewhere(code: str, tmp_path) -> tuple[str, str]:
 
 VOCABULARIES = f"""
 import hashlib
-from xlmlab import vocab_build as vb
+from xlmlab.vocab import xlmv as vb
 directory = vb.build_xlmv({LANGS}, 3000, settings=vb.XLMVSettings(k=3, per_language_size=1500, top={TOP}),
                          equal_size=True)
 for name in ("sentencepiece.bpe.model", "vocabulary.json"):
@@ -78,8 +78,8 @@ def test_kmeans_partition_does_not_move_under_rounding_noise():
 INITIAL_WEIGHTS = """
 import hashlib
 from xlmlab import build_model
-from xlmlab.config import XLMRConfig
-from xlmlab.initialise import reference_init_
+from xlmlab.models.config import XLMRConfig
+from xlmlab.models.initialise import reference_init_
 model = reference_init_(build_model(XLMRConfig(vocab_size=300, hidden_size=32, num_hidden_layers=1,
                                                num_attention_heads=4, intermediate_size=64)), seed=7)
 for name, p in model.state_dict().items():
@@ -110,7 +110,7 @@ def test_reference_init_draws_like_the_reference():
 
 def test_the_embedded_random_models_come_from_the_portable_initialisation():
     """tiny-xlmr's weights are reference_init_ with the recipe's seed, bit for bit."""
-    from xlmlab import embedded
+    from xlmlab import tiny_models as embedded
 
     model = xlmlab.load_model("tiny-xlmr")
     expected = reference_init_(xlmlab.build_model(embedded.MODELS["tiny-xlmr"]), seed=embedded.RECIPE_VERSION)

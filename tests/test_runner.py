@@ -16,9 +16,9 @@ import torch
 from safetensors.torch import load_file
 
 import xlmlab
-from xlmlab import nli_sample
-from xlmlab.checkpoint import load_classifier
-from xlmlab.runner import (
+from xlmlab.nli import sample as nli_sample
+from xlmlab.models.checkpoint import load_classifier
+from xlmlab.train.runner import (
     Runner,
     Settings,
     TrainingDiverged,
@@ -26,7 +26,7 @@ from xlmlab.runner import (
     linear_schedule,
     preset,
 )
-from xlmlab.xnli import LABELS, read_xnli
+from xlmlab.nli.xnli import LABELS, read_xnli
 
 ROOT = Path(__file__).resolve().parent.parent
 

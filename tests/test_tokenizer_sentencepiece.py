@@ -15,7 +15,7 @@ import sentencepiece
 import torch
 
 import xlmlab
-from xlmlab.tokenizer import TokenizerError
+from xlmlab.tokenizers.base import TokenizerError
 
 TRICKY = [
     "", " ", "   \t\n  ", "Hello world", "  leading and   inner   spaces  ",
@@ -138,7 +138,7 @@ def test_long_input_without_truncation_warns_once(spm_dir):
 @pytest.fixture(scope="module")
 def no_nines_dir(tmp_path_factory):
     """A model whose training text has no 9 and no accented e: "9" and "é" are unknown."""
-    from xlmlab.cldr import names
+    from xlmlab.vocab.cldr import names
 
     directory = tmp_path_factory.mktemp("spm-no-nines")
     corpus = directory / "corpus.txt"

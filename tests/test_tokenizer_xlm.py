@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import xlmlab
-from xlmlab.tokenizer import TokenizerError, longest_first
+from xlmlab.tokenizers.base import TokenizerError, longest_first
 from tokenizer_fixtures import cldr_names
 
 TRICKY = [

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import xlmlab
-from xlmlab import training_data, unigram, vocab_analysis
-from xlmlab import vocab_build as vb
+from xlmlab.vocab import analysis as vocab_analysis, unigram, word_counts as training_data
+from xlmlab.vocab import xlmv as vb
 from xlmlab.cli import main as cli
 
 LANGS = ["ar", "bg", "de", "en", "ru", "uk"]

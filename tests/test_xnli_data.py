@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from xlmlab import nli_sample
-from xlmlab.xnli import (
+from xlmlab.nli import sample as nli_sample
+from xlmlab.nli.xnli import (
     XNLI_COLUMNS,
     DataError,
     encode_pairs,
@@ -68,7 +68,7 @@ def test_multinli_jsonl_drops_pairs_without_gold_label_and_logs_the_count(tmp_pa
                dict(gold_label="contradiction", sentence1="e", sentence2="f", genre="g", pairID="3")]
     path = tmp_path / "multinli_1.0_dev_matched.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    with caplog.at_level("INFO", logger="xlmlab.xnli"):
+    with caplog.at_level("INFO", logger="xlmlab.nli.xnli"):
         frame = read_xnli(path)
     assert frame["label"].tolist() == [1, 2]
     assert set(frame["split"]) == {"dev_matched"} and set(frame["language"]) == {"en"}

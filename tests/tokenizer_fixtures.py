@@ -6,7 +6,7 @@ import collections
 
 import sentencepiece
 
-from xlmlab.cldr import names as cldr_names
+from xlmlab.vocab.cldr import names as cldr_names
 
 SPM_LANGUAGES = ["en", "de", "fr", "es", "ru", "bg", "el", "ar", "he", "fa", "ur", "hi", "bn", "th", "zh", "ja",
                  "ko", "vi", "tr", "sw", "am", "ka", "hy"]
@@ -25,8 +25,8 @@ def train_sentencepiece(directory, vocab_size: int = 3000) -> None:
 
 
 def train_xlm_bpe(directory, merges: int = 400):
-    from xlmlab.bpe import write_xlm_vocabulary
-    from xlmlab.xlm_tokenizer import moses_words
+    from xlmlab.tokenizers.bpe import write_xlm_vocabulary
+    from xlmlab.tokenizers.xlm import moses_words
 
     counts = collections.Counter()
     for lang in ("en", "de"):

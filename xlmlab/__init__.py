@@ -8,19 +8,19 @@
     xnli = xlmlab.read_xnli("XNLI-1.0/xnli.test.tsv")  # language, premise, hypothesis, label, split
 """
 
-from .checkpoint import CheckpointError, build_model, save_model
-from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
+from .models.checkpoint import CheckpointError, build_model, save_model
+from .models.config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig
 from .device import try_gpu
 from .hub import ModelNotFoundError
-from .generation import generate_text
-from .runner import Runner, Settings, TrainingDiverged
-from .xnli import DataError, read_xnli
+from .models.generation import generate_text
+from .train.runner import Runner, Settings, TrainingDiverged
+from .nli.xnli import DataError, read_xnli
 from .load import load_model, load_tokenizer
-from .sentencepiece_tokenizer import SentencePieceTokenizer
-from .tokenizer import TokenizerError
-from .xlm_tokenizer import XLMTokenizer
-from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
-from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
+from .tokenizers.spm import SentencePieceTokenizer
+from .tokenizers.base import TokenizerError
+from .tokenizers.xlm import XLMTokenizer
+from .models.xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
+from .models.xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import embedded
+from . import tiny_models as embedded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, path in embedded.build_all(force=args.force).items():
             print(f"{name:10s} {path}")
     elif args.step == "build":
-        from . import training_data, vocab_build
+        from .vocab import word_counts as training_data, xlmv as vocab_build
 
         langs = args.langs or training_data.DEFAULT_LANGUAGES
         if args.method == "xlmr":
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             out = vocab_build.build_xlmv(langs, args.size, args.out, settings=settings, equal_size=args.equal_size)
         print(f"{args.method} vocabulary: {out}")
     else:
-        from . import training_data, vocab_analysis
+        from .vocab import analysis as vocab_analysis, word_counts as training_data
         from .load import load_tokenizer
 
         langs = args.langs or training_data.DEFAULT_LANGUAGES
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _xnli_commands(commands) -> None:
-    from .runner import PRESETS, Settings
+    from .train.runner import PRESETS, Settings
 
     xnli = commands.add_parser("xnli", help="fine-tune on NLI and evaluate zero-shot per language")
     steps = xnli.add_subparsers(dest="step", required=True)
@@ -113,7 +113,7 @@ def _xnli_commands(commands) -> None:
 def _eval_sets(paths: list[Path], languages: list[str] | None) -> dict:
     """One evaluation set per split found in the given files: {"dev": frame, "test": frame}.
     A directory's training files are not evaluation sets; name a training file to evaluate on it."""
-    from .xnli import read_xnli
+    from .nli.xnli import read_xnli
 
     sets = {}
     for path in paths:
@@ -129,8 +129,8 @@ def _eval_sets(paths: list[Path], languages: list[str] | None) -> dict:
 def _xnli(args) -> int:
     import json
 
-    from .runner import Runner, Settings, evaluate_directory, preset
-    from .xnli import read_xnli
+    from .train.runner import Runner, Settings, evaluate_directory, preset
+    from .nli.xnli import read_xnli
 
     evals = _eval_sets(args.eval, args.languages)
     if args.step == "eval":

@@ -13,12 +13,12 @@ from torch import nn
 
 from pathlib import Path
 
-from . import embedded
-from .checkpoint import load_directory
+from . import tiny_models as embedded
+from .models.checkpoint import load_directory
 from .hub import resolve
-from .sentencepiece_tokenizer import SentencePieceTokenizer
-from .tokenizer import TokenizerError, read_tokenizer_config
-from .xlm_tokenizer import XLMTokenizer
+from .tokenizers.spm import SentencePieceTokenizer
+from .tokenizers.base import TokenizerError, read_tokenizer_config
+from .tokenizers.xlm import XLMTokenizer
 
 
 def locate(path_or_name: str | os.PathLike, *, weights: bool = True) -> Path:

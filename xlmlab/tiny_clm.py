@@ -21,11 +21,11 @@ import torch.nn.functional as F
 from babel import Locale
 from tqdm.auto import tqdm
 
-from . import cldr
-from .bpe import write_xlm_vocabulary
-from .checkpoint import build_model, save_model
-from .config import XLMConfig
-from .xlm_tokenizer import XLMTokenizer, moses_words
+from .vocab import cldr
+from .tokenizers.bpe import write_xlm_vocabulary
+from .models.checkpoint import build_model, save_model
+from .models.config import XLMConfig
+from .tokenizers.xlm import XLMTokenizer, moses_words
 
 LANG2ID = {"de": 0, "en": 1}
 

@@ -46,10 +46,10 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .checkpoint import _atomic, load_classifier, save_model
-from .device import try_gpu
-from .load import load_tokenizer, locate
-from .xnli import (
+from ..models.checkpoint import _atomic, load_classifier, save_model
+from ..device import try_gpu
+from ..load import load_tokenizer, locate
+from ..nli.xnli import (
     LABELS,
     EncodedPairs,
     encode_pairs,

@@ -22,7 +22,7 @@ import numpy as np
 import sentencepiece
 import torch
 
-from .tokenizer import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
+from .base import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
 
 SPECIALS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
 MASK = "<mask>"

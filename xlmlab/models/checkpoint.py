@@ -28,7 +28,7 @@ from torch import nn
 from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from .initialise import reference_init_
 from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
-from .xlmr import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
+from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
 
 MODEL_CLASSES = {  # model_type -> architecture name -> class
     "xlm-roberta": {cls.architecture: cls for cls in (XLMRModel, XLMRForMaskedLM, XLMRForSequenceClassification)},

@@ -31,9 +31,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .checkpoint import build_model, save_model
-from .config import XLMRConfig
-from .initialise import reference_init_
+from .models.checkpoint import build_model, save_model
+from .models.config import XLMRConfig
+from .models.initialise import reference_init_
 
 RECIPE_VERSION = 4  # bump when a recipe changes, so caches are rebuilt
 
@@ -49,8 +49,8 @@ MODELS: dict[str, XLMRConfig | None] = {  # None: trained, its config comes from
 
 def _vocabulary(name: str) -> Path | None:
     """The vocabulary directory of an embedded model (built and cached by vocab_build)."""
-    from . import vocab_build
-    from .training_data import DEFAULT_LANGUAGES
+    from .vocab import xlmv as vocab_build
+    from .vocab.word_counts import DEFAULT_LANGUAGES
 
     if name == "tiny-xlmr":
         return vocab_build.build_xlmr(DEFAULT_LANGUAGES, 8000)

@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import embedded, unigram
-from .training_data import check_languages, mixed_counts, sampling_probabilities, word_counts
+from .. import tiny_models
+from . import unigram
+from .word_counts import check_languages, mixed_counts, sampling_probabilities, word_counts
 from .unigram import VocabularyError
 
 VERSION = 1  # bump when a change alters the files a build writes
@@ -56,7 +57,7 @@ class XLMVSettings:
 
 def _cache(kind: str, settings: dict) -> Path:
     key = hashlib.sha256(json.dumps({**settings, "version": VERSION}, sort_keys=True).encode()).hexdigest()[:16]
-    return embedded.home() / "vocab" / kind / key
+    return tiny_models.home() / "vocab" / kind / key
 
 
 def _write_directory(out: Path, model, info: dict) -> Path:

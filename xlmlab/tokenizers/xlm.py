@@ -31,7 +31,7 @@ import torch
 from sacremoses import MosesDetokenizer, MosesPunctNormalizer, MosesTokenizer
 
 from .bpe import merge_pair, word_symbols
-from .tokenizer import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
+from .base import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
 
 SPECIAL_TOKENS = ["<s>", "</s>", "<pad>", "<unk>"] + [f"<special{i}>" for i in range(10)]
 SEGMENTERS = {"zh": "rjieba", "ja": "Mykytea (KyTea)", "th": "pythainlp"}

@@ -41,6 +41,7 @@ from .xnli import LABELS, XNLI_COLUMNS
 LANGUAGES = ["en", "fr", "es", "de", "ru", "tr", "ar", "vi", "zh", "hi", "sw", "ur"]  # XNLI's order
 SIZES = {"train": 4000, "dev": 200, "test": 400}  # train is English only; dev/test per language
 SEED = 2018  # the year of XNLI
+COMMITTED = Path(__file__).resolve().parents[2] / "data" / "xnli-sample"  # in a source checkout
 
 # Per language: two ways to say where someone lives, and "has n brothers / sisters". Subjects are
 # phrased so that no template depends on the person's gender or on case endings of the name.
@@ -147,14 +148,13 @@ def write(directory: str | Path) -> Path:
 def path() -> Path:
     """The sample's directory: data/xnli-sample in a source checkout, else written on first use
     into `$XLMLAB_HOME/xnli-sample`."""
-    committed = Path(__file__).resolve().parent.parent / "data" / "xnli-sample"
-    if (committed / "xnli.test.tsv").is_file():
-        return committed
-    from .embedded import home
+    if (COMMITTED / "xnli.test.tsv").is_file():
+        return COMMITTED
+    from ..tiny_models import home
 
     target = home() / "xnli-sample"
     return target if (target / "xnli.test.tsv").is_file() else write(target)
 
 
 if __name__ == "__main__":
-    print(write(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "data" / "xnli-sample"))
+    print(write(sys.argv[1] if len(sys.argv) > 1 else COMMITTED))
