@@ -31,8 +31,8 @@ from xlmlab.nli import sample as nli_sample
 from xlmlab.models.checkpoint import build_model, save_model
 from xlmlab.models.config import XLMRConfig
 from xlmlab.load import locate
-from xlmlab.train.runner import Runner, Settings
-from xlmlab.nli.xnli import read_xnli
+from xlmlab.nli import NLIRunner as Runner, read_xnli
+from xlmlab.train import Settings
 
 
 def make_model(directory: Path) -> None:
@@ -51,9 +51,8 @@ def one_variant(directory: Path, sparse: bool, steps: int) -> None:
     out = Path(tempfile.mkdtemp(prefix="xlmlab-sparse-"))
     runner = Runner(directory, frame, {"dev": frame.iloc[:8]}, out,
                     Settings(batch_size=8, sparse_embeddings=sparse, lr=1e-4), progress=False)
-    runner._build()
     rng = np.random.default_rng(0)  # 128 random tokens per row: the most rows a batch can touch
-    runner.train_pairs.ids = [rng.integers(4, 901_629, 128) for _ in runner.train_pairs.ids]
+    runner.train_data.ids = [rng.integers(4, 901_629, 128) for _ in runner.train_data.ids]
     if runner.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     runner._train_step(0)

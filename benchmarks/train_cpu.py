@@ -25,8 +25,9 @@ from xlmlab.nli import sample as nli_sample
 from xlmlab.models.checkpoint import build_model, save_model
 from xlmlab.models.config import XLMRConfig
 from xlmlab.load import locate
-from xlmlab.train.runner import Runner, Settings, linear_schedule
-from xlmlab.nli.xnli import read_xnli
+from xlmlab.nli import NLIRunner as Runner, read_xnli
+from xlmlab.train import Settings
+from xlmlab.train.settings import linear_schedule
 
 
 def base_sized(directory: Path) -> Path:
@@ -66,11 +67,10 @@ def measure(name: str, directory: Path, settings: Settings, rounds: int, steps: 
     frame = read_xnli(nli_sample.path(), split="train")
     out = Path(tempfile.mkdtemp(prefix="xlmlab-bench-"))
     runner = Runner(directory, frame, {"dev": frame.iloc[:32]}, out, settings, progress=False)
-    runner._build()
     runner.total = 10_000
     if fixed_length:  # base-sized: full-length rows, the shape of real XNLI batches
-        runner.train_pairs.ids = [np.resize(ids, fixed_length) for ids in runner.train_pairs.ids]
-    batches = [runner.train_pairs.collate(runner._batch_rows(i)) for i in range(steps)]
+        runner.train_data.ids = [np.resize(ids, fixed_length) for ids in runner.train_data.ids]
+    batches = [runner.train_data.collate(runner._batch_rows(i)) for i in range(steps)]
     theirs = reference_loop(directory, batches, settings)
     ours_time, theirs_time = [], []
     runner._train_step(0), theirs(0)  # warm-up

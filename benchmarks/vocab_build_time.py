@@ -23,8 +23,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["XLMLAB_HOME"] = home  # an empty cache: nothing is reused
-        from xlmlab.vocab import word_counts as training_data
-        from xlmlab.vocab import xlmv as vb
+        from xlmlab import vocab as vb
+        from xlmlab.vocab import training_data
 
         langs = training_data.DEFAULT_LANGUAGES
         print(f"{len(langs)} languages, {args.size:,} pieces, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}")

@@ -6,14 +6,14 @@ import torch
 
 import xlmlab
 import xlmlab.cli
-from xlmlab import tiny_models as embedded
+from xlmlab import tiny_models
 
 
 def test_tiny_models_build_once_and_are_reused(monkeypatch):
-    first = embedded.build("tiny-xlmr")
+    first = tiny_models.build("tiny-xlmr")
     calls = []
-    monkeypatch.setattr(embedded, "save_model", lambda *a: calls.append(a))
-    assert embedded.build("tiny-xlmr") == first
+    monkeypatch.setattr(tiny_models, "save_model", lambda *a: calls.append(a))
+    assert tiny_models.build("tiny-xlmr") == first
     assert isinstance(xlmlab.load_model("tiny-xlmr"), xlmlab.XLMRForMaskedLM)
     assert calls == []
 
@@ -21,16 +21,16 @@ def test_tiny_models_build_once_and_are_reused(monkeypatch):
 def test_tiny_models_are_the_same_on_every_machine(tmp_path, monkeypatch):
     a = xlmlab.load_model("tiny-xlmr")
     monkeypatch.setenv("XLMLAB_HOME", str(tmp_path))
-    monkeypatch.setattr(embedded, "_vocabulary", lambda name: None)  # the weights alone
+    monkeypatch.setattr(tiny_models, "_vocabulary", lambda name: None)  # the weights alone
     b = xlmlab.load_model("tiny-xlmr")
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_outdated_cache_is_rebuilt(monkeypatch):
-    path = embedded.build("tiny-xlmv")
-    monkeypatch.setattr(embedded, "RECIPE_VERSION", embedded.RECIPE_VERSION + 1)
-    assert embedded.build("tiny-xlmv") == path
-    assert f'"version": {embedded.RECIPE_VERSION}' in (path / "xlmlab-recipe.json").read_text()
+    path = tiny_models.build("tiny-xlmv")
+    monkeypatch.setattr(tiny_models, "RECIPE_VERSION", tiny_models.RECIPE_VERSION + 1)
+    assert tiny_models.build("tiny-xlmv") == path
+    assert f'"version": {tiny_models.RECIPE_VERSION}' in (path / "xlmlab-recipe.json").read_text()
 
 
 def test_each_tiny_model_has_its_family_shape():
@@ -54,4 +54,4 @@ def test_the_tiny_en_de_model_continues_in_the_language_it_is_given():
 def test_cli_builds_the_assets(capsys):
     assert xlmlab.cli.main(["assets"]) == 0
     out = capsys.readouterr().out
-    assert all(name in out for name in embedded.MODELS)
+    assert all(name in out for name in tiny_models.MODELS)

@@ -1,4 +1,4 @@
-"""What the embedded assets promise on another machine (see `xlmlab.embedded`).
+"""What the embedded assets promise on another machine (see `xlmlab.tiny_models`).
 
 A different CPU sums floating-point numbers in another order (other vector kernels, other thread
 splits). The vocabularies and the random initial weights must not notice: each is built here in
@@ -20,7 +20,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import xlmlab
-from xlmlab.vocab import xlmv as vb
+from xlmlab.vocab import xlmv
 from xlmlab.models.initialise import reference_init_
 
 PORTABLE = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ATEN_CPU_CAPABILITY": "default",
@@ -46,8 +46,8 @@ def run_here_and_elsewhere(code: str, tmp_path) -> tuple[str, str]:
 
 VOCABULARIES = f"""
 import hashlib
-from xlmlab.vocab import xlmv as vb
-directory = vb.build_xlmv({LANGS}, 3000, settings=vb.XLMVSettings(k=3, per_language_size=1500, top={TOP}),
+from xlmlab import vocab
+directory = vocab.build_xlmv({LANGS}, 3000, settings=vocab.XLMVSettings(k=3, per_language_size=1500, top={TOP}),
                          equal_size=True)
 for name in ("sentencepiece.bpe.model", "vocabulary.json"):
     print(name, hashlib.sha256((directory / name).read_bytes()).hexdigest())
@@ -64,15 +64,15 @@ def test_vocabularies_are_byte_identical_with_other_threads_and_vector_kernels(t
 def test_kmeans_partition_does_not_move_under_rounding_noise():
     """The clusters are far from ties: noise 1000 times float32 rounding, any thread count, the
     same partition. (Labels are numbered by first language, so equal dicts mean equal partitions.)"""
-    vectors = vb.lexical_vectors(vb.per_language_models(LANGS, 2000, top=TOP))
-    clusters = vb.cluster(vectors, k=3)
+    vectors = xlmv.lexical_vectors(xlmv.per_language_models(LANGS, 2000, top=TOP))
+    clusters = xlmv.cluster(vectors, k=3)
     assert len(set(clusters.values())) == 3
     rng = np.random.default_rng(0)
     for threads in (1, 2):
         with threadpool_limits(threads):
-            assert vb.cluster(vectors, k=3) == clusters
+            assert xlmv.cluster(vectors, k=3) == clusters
             noisy = vectors * (1 + 1e-4 * rng.standard_normal(vectors.shape)).astype(np.float32)
-            assert vb.cluster(noisy, k=3) == clusters
+            assert xlmv.cluster(noisy, k=3) == clusters
 
 
 INITIAL_WEIGHTS = """
@@ -110,10 +110,10 @@ def test_reference_init_draws_like_the_reference():
 
 def test_the_embedded_random_models_come_from_the_portable_initialisation():
     """tiny-xlmr's weights are reference_init_ with the recipe's seed, bit for bit."""
-    from xlmlab import tiny_models as embedded
+    from xlmlab import tiny_models
 
     model = xlmlab.load_model("tiny-xlmr")
-    expected = reference_init_(xlmlab.build_model(embedded.MODELS["tiny-xlmr"]), seed=embedded.RECIPE_VERSION)
+    expected = reference_init_(xlmlab.build_model(tiny_models.MODELS["tiny-xlmr"]), seed=tiny_models.RECIPE_VERSION)
     ours = dict(model.named_parameters())
     for name, param in expected.named_parameters():
         assert torch.equal(ours[name], param), name

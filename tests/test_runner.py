@@ -18,15 +18,10 @@ from safetensors.torch import load_file
 import xlmlab
 from xlmlab.nli import sample as nli_sample
 from xlmlab.models.checkpoint import load_classifier
-from xlmlab.train.runner import (
-    Runner,
-    Settings,
-    TrainingDiverged,
-    clip_gradients,
-    linear_schedule,
-    preset,
-)
-from xlmlab.nli.xnli import LABELS, read_xnli
+from xlmlab.nli import LABELS, NLIRunner as Runner, read_xnli
+from xlmlab.train import Settings, TrainingDiverged, preset
+from xlmlab.train.optimisers import clip_gradients
+from xlmlab.train.settings import linear_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -189,7 +184,7 @@ def test_sparse_embeddings_move_only_the_rows_in_the_batch(model_dir, data, tmp_
     seen = torch.zeros(len(before), dtype=torch.bool)
     rows = runner._batches[0]
     for i in rows:
-        seen[torch.from_numpy(runner.train_pairs.ids[i])] = True
+        seen[torch.from_numpy(runner.train_data.ids[i])] = True
     moved = (before != after).any(dim=1)
     assert moved[seen].all() and not moved[~seen].any()
     dense = run(model_dir, data, tmp_path / "dense", max_steps=1, save_every=1)
@@ -304,9 +299,9 @@ def test_torchrun_with_two_processes_equals_one_process(model_dir, small_files, 
 
 
 def test_an_evaluation_directory_gives_one_set_per_split_without_its_training_file():
-    from xlmlab.cli import _eval_sets
+    from xlmlab.cli import eval_sets
 
-    sets = _eval_sets([nli_sample.path()], ["en", "sw"])
+    sets = eval_sets([nli_sample.path()], ["en", "sw"])
     assert list(sets) == ["dev", "test"]
     assert list(dict.fromkeys(sets["test"]["language"])) == ["en", "sw"]
-    assert list(_eval_sets([nli_sample.path() / "xnli.train.tsv"], None)) == ["train"]
+    assert list(eval_sets([nli_sample.path() / "xnli.train.tsv"], None)) == ["train"]

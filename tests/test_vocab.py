@@ -8,18 +8,19 @@ import numpy as np
 import pytest
 
 import xlmlab
-from xlmlab.vocab import analysis as vocab_analysis, unigram, word_counts as training_data
-from xlmlab.vocab import xlmv as vb
+from xlmlab.vocab import analysis as vocab_analysis, training_data, unigram
+from xlmlab import vocab
+from xlmlab.vocab import xlmv
 from xlmlab.cli import main as cli
 
 LANGS = ["ar", "bg", "de", "en", "ru", "uk"]
-SETTINGS = vb.XLMVSettings(k=3, per_language_size=1500, step=250, top=2000)
+SETTINGS = vocab.XLMVSettings(k=3, per_language_size=1500, step=250, top=2000)
 TOP = 2000  # words per language: small, so that the tests train in seconds
 
 
 @pytest.fixture(scope="module")
 def models():
-    return vb.per_language_models(LANGS, SETTINGS.per_language_size, top=TOP)
+    return xlmv.per_language_models(LANGS, SETTINGS.per_language_size, top=TOP)
 
 
 def test_word_counts_are_scaled_and_include_capitals():
@@ -39,7 +40,7 @@ def test_sampling_probabilities_follow_alpha():
 @pytest.mark.parametrize("langs, message", [(["en", "xx"], r"no word statistics for \['xx'\]"), ([], "no languages")])
 def test_bad_languages_are_refused(langs, message):
     with pytest.raises(ValueError, match=message):
-        vb.build_xlmr(langs, 1000)
+        vocab.build_xlmr(langs, 1000)
 
 
 def test_training_is_byte_identical(tmp_path):
@@ -59,13 +60,17 @@ def test_too_small_and_too_large_sizes_say_what_to_change(tmp_path):
         unigram.train({}, 100, tmp_path / "empty.model")
 
 
-def test_prune_keeps_the_best_pieces_and_every_character(models):
+def test_prune_keeps_every_character_and_the_best_longer_pieces(models):
     model = models["de"]
     pruned = unigram.prune(model, 100)
     full, kept = unigram.scores(model), unigram.scores(pruned)
-    best = sorted(full, key=full.get, reverse=True)[:100]
-    assert set(best) <= set(kept) and vb.characters(model) <= set(kept)
-    assert all(len(p) == 1 for p in set(kept) - set(best))
+    longer = sorted((p for p in full if len(p) > 1), key=lambda p: (-full[p], p))
+    assert set(kept) == xlmv.characters(model) | set(longer[:100])
+    assert all(kept[p] == full[p] for p in kept)
+    controls = [p.piece for p in model.pieces if p.type != unigram.NORMAL]
+    assert [p.piece for p in pruned.pieces if p.type != unigram.NORMAL] == controls
+    assert pruned.trainer_spec.vocab_size == len(pruned.pieces) == len(controls) + len(kept)
+    assert unigram.scores(unigram.prune(model, 10**9)) == full  # more than there are: all of them
 
 
 def test_union_holds_every_piece_at_its_best_score(models):
@@ -79,7 +84,7 @@ def test_union_holds_every_piece_at_its_best_score(models):
 
 
 def test_lexical_vectors_cover_the_union_with_a_common_floor(models):
-    vectors = vb.lexical_vectors(models)
+    vectors = xlmv.lexical_vectors(models)
     assert list(vectors.index) == LANGS
     assert vectors.shape[1] == len(set().union(*(unigram.scores(m) for m in models.values())))
     floor = vectors.to_numpy().min()
@@ -88,48 +93,48 @@ def test_lexical_vectors_cover_the_union_with_a_common_floor(models):
 
 
 def test_clusters_group_languages_by_script(models):
-    clusters = vb.cluster(vb.lexical_vectors(models), k=3)
+    clusters = xlmv.cluster(xlmv.lexical_vectors(models), k=3)
     assert clusters["ru"] == clusters["uk"] == clusters["bg"]
     assert clusters["de"] == clusters["en"] != clusters["ru"] and clusters["ar"] not in (clusters["en"], clusters["ru"])
-    assert vb.cluster(vb.lexical_vectors(models), k=3) == clusters  # deterministic
+    assert xlmv.cluster(xlmv.lexical_vectors(models), k=3) == clusters  # deterministic
 
 
 def test_allocation_spends_exactly_the_total_and_favours_weight(models):
-    curves = vb.alp_curves(models, step=250)
+    curves = xlmv.alp_curves(models, step=250)
     assert (curves.groupby("lang")["alp"].apply(lambda a: a.is_monotonic_increasing)).mean() > 0.8
     weights = dict.fromkeys(LANGS, 1.0) | {"en": 50.0}
-    allocation = vb.allocate(curves, weights, 3000, step=250)
+    allocation = xlmv.allocate(curves, weights, 3000, step=250)
     assert sum(allocation.values()) == 3000 and allocation["en"] == max(allocation.values())
 
 
 def test_capacities_add_up_to_the_size_and_cover_the_characters():
-    capacities = vb.cluster_capacities({"a": 100, "b": 300, "c": 0}, {"a": 0, "b": 1, "c": 1}, {0: 50, 1: 70}, 1000)
+    capacities = xlmv.cluster_capacities({"a": 100, "b": 300, "c": 0}, {"a": 0, "b": 1, "c": 1}, {0: 50, 1: 70}, 1000)
     assert sum(capacities.values()) == 1000 and capacities[0] >= 50 and capacities[1] >= 70
     with pytest.raises(unigram.VocabularyError, match="smaller than the 120 characters"):
-        vb.cluster_capacities({"a": 1}, {"a": 0}, {0: 120}, 100)
+        xlmv.cluster_capacities({"a": 1}, {"a": 0}, {0: 120}, 100)
 
 
 def test_xlmr_and_xlmv_builds_load_as_tokenizers(tmp_path):
-    xlmr = xlmlab.load_tokenizer(vb.build_xlmr(LANGS, 3000, tmp_path / "r", top=TOP))
-    xlmv_dir = vb.build_xlmv(LANGS, 3000, tmp_path / "v", settings=SETTINGS)
+    xlmr = xlmlab.load_tokenizer(vocab.build_xlmr(LANGS, 3000, tmp_path / "r", top=TOP))
+    xlmv_dir = vocab.build_xlmv(LANGS, 3000, tmp_path / "v", settings=SETTINGS)
     info = json.loads((xlmv_dir / "vocabulary.json").read_text())
     assert sum(info["capacities"].values()) == 3000 and info["pieces"] <= 3000  # overlap: the union is smaller
-    equal = vb.build_xlmv(LANGS, 3000, tmp_path / "e", settings=SETTINGS, equal_size=True)
+    equal = vocab.build_xlmv(LANGS, 3000, tmp_path / "e", settings=SETTINGS, equal_size=True)
     assert json.loads((equal / "vocabulary.json").read_text())["pieces"] == 3000
     assert xlmr.vocab_size == xlmlab.load_tokenizer(equal).vocab_size == 3002
     assert xlmlab.load_tokenizer(xlmv_dir).encode("Привет") != []
 
 
 def test_builds_are_cached_and_byte_identical(tmp_path, monkeypatch):
-    first = vb.build_xlmv(LANGS, 3000, settings=SETTINGS).joinpath("sentencepiece.bpe.model").read_bytes()
+    first = vocab.build_xlmv(LANGS, 3000, settings=SETTINGS).joinpath("sentencepiece.bpe.model").read_bytes()
     monkeypatch.setenv("XLMLAB_HOME", str(tmp_path))
-    again = vb.build_xlmv(LANGS, 3000, settings=SETTINGS).joinpath("sentencepiece.bpe.model").read_bytes()
+    again = vocab.build_xlmv(LANGS, 3000, settings=SETTINGS).joinpath("sentencepiece.bpe.model").read_bytes()
     assert first == again
 
 
 def test_measures_and_head_to_head(tmp_path):
-    toks = {"xlmr": xlmlab.load_tokenizer(vb.build_xlmr(LANGS, 3000, top=TOP)),
-            "xlmv": xlmlab.load_tokenizer(vb.build_xlmv(LANGS, 3000, settings=SETTINGS, equal_size=True))}
+    toks = {"xlmr": xlmlab.load_tokenizer(vocab.build_xlmr(LANGS, 3000, top=TOP)),
+            "xlmv": xlmlab.load_tokenizer(vocab.build_xlmv(LANGS, 3000, settings=SETTINGS, equal_size=True))}
     texts = vocab_analysis.cldr_texts(["de", "ru"])
     measures = vocab_analysis.measure(toks, texts)
     assert len(measures) == 4 and (measures["tokens_per_sentence"] > 1).all()
@@ -144,14 +149,14 @@ def test_measures_and_head_to_head(tmp_path):
 
 
 def test_explorer_html_shows_every_piece_escaped():
-    tok = xlmlab.load_tokenizer(vb.build_xlmr(LANGS, 3000, top=TOP))
+    tok = xlmlab.load_tokenizer(vocab.build_xlmr(LANGS, 3000, top=TOP))
     page = vocab_analysis.pieces_html({"a": tok, "b <x>": tok}, "Hallo <Welt> Привет")
     assert page.count("<tr>") == 2 and "b &lt;x&gt;" in page and "<Welt>" not in page
     assert page.count("<span") == 2 * len(tok.encode("Hallo <Welt> Привет", add_special_tokens=False))
 
 
 def test_explorer_shows_the_character_an_unknown_piece_stands_for():
-    tok = xlmlab.load_tokenizer(vb.build_xlmr(LANGS, 3000, top=TOP))
+    tok = xlmlab.load_tokenizer(vocab.build_xlmr(LANGS, 3000, top=TOP))
     text = "Hallo ☃ Welt"  # a snowman is in no word list
     ids = tok.encode(text, add_special_tokens=False)
     assert tok.unk_token_id in ids

@@ -1,19 +1,49 @@
-"""The `xlmlab` command line (also `python -m xlmlab`)."""
+"""The `xlmlab` command line (also `python -m xlmlab`): one handler per command.
+
+    xlmlab assets                       build the embedded tiny models
+    xlmlab vocab build | compare        vocabularies the XLM-R and XLM-V ways, compared per language
+    xlmlab xnli train | eval            fine-tune on NLI, accuracy per language
+
+Each parser names its handler (`set_defaults(handler=...)`), which reads the arguments, calls
+the package and prints the result.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from . import tiny_models as embedded
+from .train.settings import PRESETS, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.handler(args)
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlmlab", description="The XLM-family workbook.")
     commands = parser.add_subparsers(dest="command", required=True)
     assets = commands.add_parser("assets", help="build the embedded tiny models (cached, instant when built)")
     assets.add_argument("--force", action="store_true", help="rebuild even if the cache is up to date")
+    assets.set_defaults(handler=run_assets)
+    _vocab_commands(commands)
+    _xnli_commands(commands)
+    return parser
 
+
+# assets -----------------------------------------------------------------------------------------
+def run_assets(args) -> int:
+    from . import tiny_models
+
+    for name, path in tiny_models.build_all(force=args.force).items():
+        print(f"{name:10s} {path}")
+    return 0
+
+
+# vocab ------------------------------------------------------------------------------------------
+def _vocab_commands(commands) -> None:
     vocab = commands.add_parser("vocab", help="build and compare vocabularies (XLM-R and XLM-V methods)")
     steps = vocab.add_subparsers(dest="step", required=True)
     build = steps.add_parser("build", help="build a vocabulary directory that load_tokenizer reads")
@@ -25,46 +55,44 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--k", type=int, default=8, help="XLM-V: number of clusters")
     build.add_argument("--equal-size", action="store_true", help="XLM-V: grow capacities until the union has --size pieces")
     build.add_argument("--top", type=int, default=10_000, help="words per language from the word statistics")
+    build.set_defaults(handler=run_vocab_build)
     compare = steps.add_parser("compare", help="tokens per sentence, fertility, unknowns... per language")
     compare.add_argument("dirs", nargs="+", type=Path, help="vocabulary or model directories")
     compare.add_argument("--out", type=Path, required=True, help="CSV report")
     compare.add_argument("--langs", nargs="+", help="languages to evaluate (default: the workbook's 16)")
     compare.add_argument("--text", type=Path, help="a directory of <lang>.txt files instead of CLDR names")
-    _xnli_commands(commands)
-    args = parser.parse_args(argv)
+    compare.set_defaults(handler=run_vocab_compare)
 
-    if args.command == "xnli":
-        return _xnli(args)
-    if args.command == "assets":
-        for name, path in embedded.build_all(force=args.force).items():
-            print(f"{name:10s} {path}")
-    elif args.step == "build":
-        from .vocab import word_counts as training_data, xlmv as vocab_build
 
-        langs = args.langs or training_data.DEFAULT_LANGUAGES
-        if args.method == "xlmr":
-            out = vocab_build.build_xlmr(langs, args.size, args.out, alpha=args.alpha, top=args.top)
-        else:
-            settings = vocab_build.XLMVSettings(k=args.k, top=args.top)
-            out = vocab_build.build_xlmv(langs, args.size, args.out, settings=settings, equal_size=args.equal_size)
-        print(f"{args.method} vocabulary: {out}")
+def run_vocab_build(args) -> int:
+    from .vocab import XLMVSettings, build_xlmr, build_xlmv, training_data
+
+    langs = args.langs or training_data.DEFAULT_LANGUAGES
+    if args.method == "xlmr":
+        out = build_xlmr(langs, args.size, args.out, alpha=args.alpha, top=args.top)
     else:
-        from .vocab import analysis as vocab_analysis, word_counts as training_data
-        from .load import load_tokenizer
-
-        langs = args.langs or training_data.DEFAULT_LANGUAGES
-        texts = vocab_analysis.read_text_dir(args.text) if args.text else vocab_analysis.cldr_texts(langs)
-        tokenizers = {str(d): load_tokenizer(d) for d in args.dirs}
-        report = vocab_analysis.measure(tokenizers, texts)
-        report.to_csv(args.out, index=False)
-        print(report.groupby("tokenizer")[["tokens_per_sentence", "fertility", "unk_rate"]].mean().to_string())
-        print(f"report: {args.out}")
+        out = build_xlmv(langs, args.size, args.out, settings=XLMVSettings(k=args.k, top=args.top),
+                         equal_size=args.equal_size)
+    print(f"{args.method} vocabulary: {out}")
     return 0
 
 
-def _xnli_commands(commands) -> None:
-    from .train.runner import PRESETS, Settings
+def run_vocab_compare(args) -> int:
+    from .load import load_tokenizer
+    from .vocab import analysis, training_data
 
+    langs = args.langs or training_data.DEFAULT_LANGUAGES
+    texts = analysis.read_text_dir(args.text) if args.text else analysis.cldr_texts(langs)
+    tokenizers = {str(d): load_tokenizer(d) for d in args.dirs}
+    report = analysis.measure(tokenizers, texts)
+    report.to_csv(args.out, index=False)
+    print(report.groupby("tokenizer")[["tokens_per_sentence", "fertility", "unk_rate"]].mean().to_string())
+    print(f"report: {args.out}")
+    return 0
+
+
+# xnli -------------------------------------------------------------------------------------------
+def _xnli_commands(commands) -> None:
     xnli = commands.add_parser("xnli", help="fine-tune on NLI and evaluate zero-shot per language")
     steps = xnli.add_subparsers(dest="step", required=True)
     train = steps.add_parser("train", help="fine-tune a classifier; writes OUT/metrics.json, OUT/best, checkpoints")
@@ -97,6 +125,7 @@ def _xnli_commands(commands) -> None:
     train.add_argument("--device", help="cuda, cuda:1, mps, cpu (default: the first GPU, else the CPU)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(handler=run_xnli_train)
 
     evaluate = steps.add_parser("eval", help="accuracy per language of a fine-tuned model directory")
     evaluate.add_argument("--model", required=True, help="a fine-tuned classifier, e.g. OUT/best")
@@ -108,12 +137,13 @@ def _xnli_commands(commands) -> None:
     evaluate.add_argument("--device")
     evaluate.add_argument("--out", type=Path, help="write the accuracies as JSON here")
     evaluate.add_argument("--quiet", action="store_true")
+    evaluate.set_defaults(handler=run_xnli_eval)
 
 
-def _eval_sets(paths: list[Path], languages: list[str] | None) -> dict:
+def eval_sets(paths: list[Path], languages: list[str] | None) -> dict:
     """One evaluation set per split found in the given files: {"dev": frame, "test": frame}.
     A directory's training files are not evaluation sets; name a training file to evaluate on it."""
-    from .nli.xnli import read_xnli
+    from .nli import read_xnli
 
     sets = {}
     for path in paths:
@@ -126,21 +156,15 @@ def _eval_sets(paths: list[Path], languages: list[str] | None) -> dict:
     return sets
 
 
-def _xnli(args) -> int:
-    import json
+def _print_accuracies(results: dict[str, dict[str, float]]) -> None:
+    for name, accuracy in results.items():
+        print(name, " ".join(f"{lang} {acc:.1f}" for lang, acc in accuracy.items()))
 
-    from .train.runner import Runner, Settings, evaluate_directory, preset
-    from .nli.xnli import read_xnli
 
-    evals = _eval_sets(args.eval, args.languages)
-    if args.step == "eval":
-        results, _ = evaluate_directory(args.model, evals, max_length=args.max_length, batch_size=args.batch_size,
-                                        device=args.device, precision=args.precision, progress=not args.quiet)
-        for name, accuracy in results.items():
-            print(name, " ".join(f"{lang} {acc:.1f}" for lang, acc in accuracy.items()))
-        if args.out:
-            args.out.write_text(json.dumps(results, indent=2))
-        return 0
+def run_xnli_train(args) -> int:
+    from .nli import NLIRunner, read_xnli
+    from .train import preset
+
     overrides = {k: v for k, v in vars(args).items() if v is not None and k in Settings.__dataclass_fields__}
     if overrides.get("clip") == 0:
         overrides["clip"] = None
@@ -149,11 +173,23 @@ def _xnli(args) -> int:
     if train["split"].nunique() > 1:
         raise SystemExit(f"{args.train} holds the splits {sorted(train['split'].unique())}: "
                          "name the training file, or choose one with --train-split")
-    runner = Runner(args.model, train, evals, args.out, settings, progress=not args.quiet)
+    runner = NLIRunner(args.model, train, eval_sets(args.eval, args.languages), args.out, settings,
+                       progress=not args.quiet)
     runner.fit(resume=args.resume)
     result = runner.result()
-    for name, accuracy in result["accuracy"].items():
-        print(name, " ".join(f"{lang} {acc:.1f}" for lang, acc in accuracy.items()))
+    _print_accuracies(result["accuracy"])
     print(f"best step {result['best_step']} of {result['total_steps']}: {args.out / 'best'}; "
           f"metrics: {args.out / 'metrics.json'}")
+    return 0
+
+
+def run_xnli_eval(args) -> int:
+    from .nli import evaluate_directory
+
+    results, _ = evaluate_directory(args.model, eval_sets(args.eval, args.languages), max_length=args.max_length,
+                                    batch_size=args.batch_size, device=args.device, precision=args.precision,
+                                    progress=not args.quiet)
+    _print_accuracies(results)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
     return 0

@@ -1,19 +1,19 @@
 """`load_model` and `load_tokenizer`: from a name or directory to a ready model or tokenizer.
 
 A name is a directory in the published layout, a hub id found in the local Hugging Face cache
-(`hub.py`), or an embedded tiny asset built on first use (`embedded.py`).
+(`hub.py`), or an embedded tiny asset built on first use (`tiny_models.py`).
 """
 
 from __future__ import annotations
 
 import os
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
-from pathlib import Path
-
-from . import tiny_models as embedded
+from . import tiny_models
 from .models.checkpoint import load_directory
 from .hub import resolve
 from .tokenizers.spm import SentencePieceTokenizer
@@ -25,7 +25,7 @@ def locate(path_or_name: str | os.PathLike, *, weights: bool = True) -> Path:
     """The directory behind a name: embedded assets first, then directories and hub ids
     (`weights=False`: a cached snapshot with only the tokenizer files will do)."""
     name = str(path_or_name)
-    return embedded.build(name) if name in embedded.MODELS else resolve(path_or_name, weights=weights)
+    return tiny_models.build(name) if name in tiny_models.MODELS else resolve(path_or_name, weights=weights)
 
 
 def load_model(path_or_name: str | os.PathLike, *, device: torch.device | str | None = None,

@@ -3,7 +3,7 @@
 Nothing can be downloaded here, so the workbook ships recipes, not weights: each tiny model is
 made by xlmlab's own code from a fixed seed, written once in the published layout into
 `$XLMLAB_HOME/models/<name>` (default `~/.cache/xlmlab`), and loaded from there afterwards
-exactly like a real checkpoint. Their tokenizers are real: vocabularies built by `vocab_build`
+exactly like a real checkpoint. Their tokenizers are real: vocabularies built by `xlmlab.vocab`
 from word statistics of the workbook's 16 languages.
 
     tiny-xlmr  XLM-R shape, random weights; the XLM-R method's vocabulary, 8,000 pieces (8,002 ids)
@@ -26,14 +26,16 @@ order), which decides what a notebook may check digit for digit:
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from . import tiny_clm
 from .models.checkpoint import build_model, save_model
 from .models.config import XLMRConfig
 from .models.initialise import reference_init_
+from .paths import home, staged_directory
+from .vocab import build_xlmr, build_xlmv
+from .vocab.training_data import DEFAULT_LANGUAGES
 
 RECIPE_VERSION = 4  # bump when a recipe changes, so caches are rebuilt
 
@@ -48,14 +50,11 @@ MODELS: dict[str, XLMRConfig | None] = {  # None: trained, its config comes from
 
 
 def _vocabulary(name: str) -> Path | None:
-    """The vocabulary directory of an embedded model (built and cached by vocab_build)."""
-    from .vocab import xlmv as vocab_build
-    from .vocab.word_counts import DEFAULT_LANGUAGES
-
+    """The vocabulary directory of an embedded model (built and cached by `xlmlab.vocab`)."""
     if name == "tiny-xlmr":
-        return vocab_build.build_xlmr(DEFAULT_LANGUAGES, 8000)
+        return build_xlmr(DEFAULT_LANGUAGES, 8000)
     if name == "tiny-xlmv":
-        return vocab_build.build_xlmv(DEFAULT_LANGUAGES, 32000, equal_size=True)
+        return build_xlmv(DEFAULT_LANGUAGES, 32000, equal_size=True)
     return None
 
 
@@ -63,23 +62,11 @@ def _trained(name: str) -> Path | None:
     """The trained model of an embedded name, built once and cached like the vocabularies."""
     if name != "tiny-xlm":
         return None
-    from . import tiny_clm
-
     target = home() / "trained" / f"{name}-v{RECIPE_VERSION}"
     if not (target / "config.json").is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
-        try:
+        with staged_directory(target) as staging:
             tiny_clm.build(staging)
-            shutil.rmtree(target, ignore_errors=True)
-            os.replace(staging, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def home() -> Path:
-    return Path(os.environ.get("XLMLAB_HOME", "~/.cache/xlmlab")).expanduser()
 
 
 def build(name: str, *, force: bool = False) -> Path:
@@ -90,24 +77,17 @@ def build(name: str, *, force: bool = False) -> Path:
     stamp = target / "xlmlab-recipe.json"
     if not force and stamp.is_file() and json.loads(stamp.read_text()) == {"name": name, "version": RECIPE_VERSION}:
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
-    try:
+    with staged_directory(target) as staging:  # a reader never sees a half-built directory
         trained = _trained(name)
         if trained is not None:
             shutil.copytree(trained, staging, dirs_exist_ok=True)
         else:
-            model = reference_init_(build_model(MODELS[name]), seed=RECIPE_VERSION)
-            save_model(model, staging)
+            save_model(reference_init_(build_model(MODELS[name]), seed=RECIPE_VERSION), staging)
         vocabulary = _vocabulary(name)
         if vocabulary is not None:
             for file in ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json"):
                 shutil.copy(vocabulary / file, staging / file)
         (staging / "xlmlab-recipe.json").write_text(json.dumps({"name": name, "version": RECIPE_VERSION}))
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)  # a reader never sees a half-built directory
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

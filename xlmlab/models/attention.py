@@ -63,6 +63,8 @@ class SelfAttention(nn.Module):
         k = self.k(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         v = self.v(x).view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         if cache is not None:
+            # the cache update: this step's keys and values go after the `start` positions already
+            # stored, and the queries attend over all S = start + T of them
             keys, values = cache
             keys[:, :, start:start + T] = k
             values[:, :, start:start + T] = v

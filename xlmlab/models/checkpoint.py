@@ -14,10 +14,8 @@ code) raises one `CheckpointError` that names the file and lists what is wrong.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
+from ..paths import write_atomic
 from .initialise import reference_init_
 from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
 from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
@@ -158,8 +157,11 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
     Every tensor is copied into memory of its own on `device`: tensors read from a safetensors
     file sit at unaligned offsets of the file mapping, which makes CPU matrix products ~5% slower.
     """
-    if isinstance(model, XLMRModel) and model.pooler is not None and not any(k.startswith("pooler.") for k in state):
-        model.pooler = None  # a bare encoder saved without its pooler
+    names = model.checkpoint_names()
+    for module in model.optional_modules:  # a file may leave these out: the model then goes without
+        stored = [v for k, v in names.items() if k.startswith(module + ".")]
+        if getattr(model, module) is not None and not any(k.startswith(s + ".") for s in stored for k in state):
+            setattr(model, module, None)
     weights = _weights(model)
     chosen: list[tuple[_Weight, str]] = []
     missing, wrong_shape = [], []
@@ -262,7 +264,7 @@ def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, dev
         if require_head:
             raise CheckpointError(f"{directory}: expected a classifier for labels {list(labels)}; found "
                                   f"{config.architectures} with labels {list(config.id2label.values())}")
-        new_head = "classifier" if cls is XLMRForSequenceClassification else "summary"
+        new_head = cls.head
         config.id2label = id2label
         config.architectures = [cls.architecture]
     state, source = read_weights(directory)
@@ -270,8 +272,7 @@ def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, dev
         model = cls(config)
     if new_head is not None:
         head = model.get_submodule(new_head).to_empty(device="cpu")
-        std = config.extra.get("initializer_range" if config.model_type == "xlm-roberta" else "init_std", 0.02)
-        reference_init_(head, seed, std)  # the same head on every machine
+        reference_init_(head, seed, config.init_std)  # the same head on every machine
     bind_weights(model, state, source, directory, device=device or "cpu", dtype=_dtype(dtype), new_head=new_head)
     return model.train()
 
@@ -291,17 +292,6 @@ def save_model(model: nn.Module, directory: str | Path) -> Path:
     dtypes = {t.dtype for t in tensors.values()}
     if len(dtypes) == 1:
         config.extra["torch_dtype"] = str(dtypes.pop()).removeprefix("torch.")
-    _atomic(directory / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
-    _atomic(directory / "config.json", lambda tmp: write_config(config, tmp))
+    write_atomic(directory / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
+    write_atomic(directory / "config.json", lambda tmp: write_config(config, tmp))
     return directory
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -95,6 +95,11 @@ class XLMRConfig(_Config):
     classifier_dropout: float | None = None
     is_decoder: bool = False
 
+    @property
+    def init_std(self) -> float:
+        """The standard deviation new weights are drawn with (the reference's `initializer_range`)."""
+        return self.extra.get("initializer_range", 0.02)
+
 
 @dataclass
 class XLMConfig(_Config):
@@ -140,6 +145,11 @@ class XLMConfig(_Config):
     eos_token_id: int = 1
     lang2id: dict[str, int] | None = None
     id2lang: dict[int, str] | None = None
+
+    @property
+    def init_std(self) -> float:
+        """The standard deviation new weights are drawn with (the reference's `init_std`)."""
+        return self.extra.get("init_std", 0.02)
 
     @property
     def has_lang_embeddings(self) -> bool:

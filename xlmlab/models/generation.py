@@ -20,28 +20,19 @@ from typing import Iterator
 
 import torch
 
+from .languages import language_ids
+
 _FROM_CONFIG = object()
 
 
 def _language_rows(model, langs, ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor | None:
-    """One language id per row: an int, a code in the model's lang2id, (B,) or (B, T) (the
-    language of each row's last real token)."""
-    if langs is None:
+    """One language id per row (B,): each row's language at its last real token, from any form
+    `language_ids` accepts (an int, a code, one per row, one per token)."""
+    per_token = language_ids(langs, ids, model.lang2id, model.config.n_langs)  # (B, T) or None
+    if per_token is None:
         return None
-    if isinstance(langs, str):
-        lang2id = model.config.lang2id or {}
-        if langs not in lang2id:
-            raise ValueError(f"unknown language {langs!r}; this model knows {sorted(lang2id)}")
-        langs = lang2id[langs]
-    langs = torch.as_tensor(langs, dtype=torch.long, device=ids.device)
-    if langs.dim() == 0:
-        return langs.expand(ids.shape[0]).clone()
-    if langs.dim() == 1 and langs.shape[0] == ids.shape[0]:
-        return langs.clone()
-    if langs.shape == ids.shape:
-        last = (keep.long().cumsum(1).argmax(1))  # index of each row's last real token
-        return langs.gather(1, last[:, None]).squeeze(1)
-    raise ValueError(f"langs must be an int, a language code, shape (B,) or {tuple(ids.shape)}; found {tuple(langs.shape)}")
+    last = keep.long().cumsum(1).argmax(1)  # (B,) index of each row's last real token
+    return per_token.gather(1, last[:, None]).squeeze(1)  # (B,)
 
 
 def _prepare(model, input_ids, attention_mask, langs, max_new_tokens: int):
@@ -119,7 +110,7 @@ def _steps(model, prepared, max_new_tokens: int, *, do_sample: bool = False, tem
     if do_sample:
         generator = torch.Generator(device=ids.device)
         generator.manual_seed(seed if seed is not None else torch.seed())
-    cache = model.transformer.new_cache(B, T0 + max_new_tokens)
+    cache = model.transformer_body.new_cache(B, T0 + max_new_tokens)
     logits = model(ids, keep, _step_langs(rows, T0), causal=True, positions=positions, cache=cache)[:, -1]
     seen, done, next_position = ids, torch.zeros(B, dtype=torch.bool, device=ids.device), positions[:, -1] + 1
     for _ in range(max_new_tokens):
@@ -177,7 +168,7 @@ def beam_search(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor 
     expand = lambda t: t.repeat_interleave(K, 0)  # noqa: E731  (B, ...) -> (B*K, ...)
     beam_ids, keep, positions = expand(ids), expand(keep), expand(positions)
     rows = None if rows is None else expand(rows)
-    cache = model.transformer.new_cache(B * K, T0 + max_new_tokens)
+    cache = model.transformer_body.new_cache(B * K, T0 + max_new_tokens)
     logits = model(beam_ids, keep, _step_langs(rows, T0), causal=True, positions=positions, cache=cache)[:, -1]
     scores = torch.full((B, K), float("-inf"), device=ids.device)
     scores[:, 0] = 0.0  # the K copies start identical: only one may expand at first
@@ -240,7 +231,7 @@ def generate_text(model, tokenizer, prompt: str, lang: str = "en", *, stream_tex
     """
     ids = [tokenizer.eos_token_id] + tokenizer.encode(prompt, lang=lang, add_special_tokens=False)
     lang_id = tokenizer.lang2id[tokenizer.language(lang)] if tokenizer.lang2id else None
-    input_ids = torch.tensor([ids], device=model.transformer.embeddings.word.weight.device)
+    input_ids = torch.tensor([ids], device=model.input_embeddings.weight.device)
     steps = stream(model, input_ids, langs=lang_id, **kwargs)
     if stream_text:
         return _text_pieces(tokenizer, steps, lang)

@@ -19,8 +19,12 @@ import torch
 from torch import nn
 
 from .attention import causal_padding_mask, padding_mask
+from .base import FamilyModel
 from .blocks import Block
 from .config import XLMConfig
+from .generation import generate
+from .kv_cache import KVCache
+from .languages import language_ids
 
 
 class XLMEmbeddings(nn.Module):
@@ -45,44 +49,11 @@ class XLMEmbeddings(nn.Module):
         return self.dropout(self.norm(x))
 
 
-def language_ids(langs: int | torch.Tensor | None, input_ids: torch.Tensor, n_langs: int) -> torch.Tensor | None:
-    """Accept one id for the batch, one per row (B,), or one per token (B, T); return (B, T)."""
-    if langs is None:
-        return None
-    langs = torch.as_tensor(langs, dtype=torch.long, device=input_ids.device)
-    if langs.dim() == 0:
-        langs = langs.expand_as(input_ids)
-    elif langs.dim() == 1 and langs.shape[0] == input_ids.shape[0]:
-        langs = langs[:, None].expand_as(input_ids)
-    if langs.shape != input_ids.shape:
-        raise ValueError(f"langs must be an int, shape (B,) or shape {tuple(input_ids.shape)}; "
-                         f"found shape {tuple(langs.shape)}")
-    if n_langs > 1 and (int(langs.min()) < 0 or int(langs.max()) >= n_langs):
-        raise ValueError(f"language ids must be in 0..{n_langs - 1}; found {langs.unique().tolist()}")
-    return langs
-
-
-class KVCache:
-    """Keys and values of every layer for the positions computed so far: generation then runs
-    only the new token through the model at each step, instead of the whole prefix again."""
-
-    def __init__(self, buffers: list[torch.Tensor]):
-        self.buffers = buffers  # keys and values of layer i at 2i and 2i + 1: (B, nh, T_max, hs)
-        self.length = 0
-
-    def layer(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.buffers[2 * i], self.buffers[2 * i + 1]
-
-    def reorder(self, rows: torch.Tensor) -> None:
-        """Keep the given batch rows (beam search follows its surviving beams)."""
-        self.buffers = [b.index_select(0, rows) for b in self.buffers]
-
-
-class XLMModel(nn.Module):
+class XLMModel(FamilyModel):
     """The bare XLM transformer: token ids (+ languages) -> final hidden states (B, T, C)."""
 
     architecture: ClassVar[str] = "XLMModel"
-    checkpoint_prefix: ClassVar[str] = ""
+    takes_langs: ClassVar[bool] = True
 
     def __init__(self, config: XLMConfig):
         super().__init__()
@@ -108,7 +79,7 @@ class XLMModel(nn.Module):
         attention is causal."""
         causal = self.config.causal if causal is None else causal
         start = 0 if cache is None else cache.length
-        langs = language_ids(langs, input_ids, self.config.n_langs)
+        langs = language_ids(langs, input_ids, self.config.lang2id, self.config.n_langs)
         if attention_mask is None:
             attention_mask = torch.cat([torch.ones_like(input_ids[:, :start]), input_ids != self.config.pad_token_id], 1) \
                 if start else input_ids != self.config.pad_token_id
@@ -133,12 +104,9 @@ class XLMModel(nn.Module):
             raise ValueError(f"{max_length} positions needed, the model has {self.config.max_position_embeddings}")
         weight = self.embeddings.word.weight
         heads = self.config.n_heads
-        shape = (batch_size, heads, max_length, self.config.emb_dim // heads)
-        return KVCache([torch.empty(shape, device=weight.device, dtype=weight.dtype) for _ in range(2 * len(self.layers))])
+        return KVCache.empty(len(self.layers), batch_size, heads, max_length, self.config.emb_dim // heads,
+                             device=weight.device, dtype=weight.dtype)
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word
 
     def checkpoint_names(self) -> dict[str, str]:
         """Module paths here -> module paths in the published checkpoints."""
@@ -163,11 +131,12 @@ class XLMModel(nn.Module):
         return names
 
 
-class XLMWithLMHead(nn.Module):
+class XLMWithLMHead(FamilyModel):
     """The language model: logits (B, T, V) from an output layer tied to the word embeddings."""
 
     architecture: ClassVar[str] = "XLMWithLMHeadModel"
-    checkpoint_prefix: ClassVar[str] = "transformer."
+    body: ClassVar[str] = "transformer"
+    takes_langs: ClassVar[bool] = True
 
     def __init__(self, config: XLMConfig):
         super().__init__()
@@ -186,14 +155,9 @@ class XLMWithLMHead(nn.Module):
         return self.proj(hidden)
 
     def generate(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Causal generation with a key/value cache; see `xlmlab.generation.generate`."""
-        from .generation import generate
-
+        """Causal generation with a key/value cache; see `xlmlab.models.generation.generate`."""
         return generate(self, input_ids, **kwargs)
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
-        return self.transformer.embeddings.word
 
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
@@ -207,11 +171,13 @@ SUMMARIES = {
 }
 
 
-class XLMForSequenceClassification(nn.Module):
+class XLMForSequenceClassification(FamilyModel):
     """Classification from a one-vector summary of the sequence (the first token by default)."""
 
     architecture: ClassVar[str] = "XLMForSequenceClassification"
-    checkpoint_prefix: ClassVar[str] = "transformer."
+    body: ClassVar[str] = "transformer"
+    head: ClassVar[str] = "summary"
+    takes_langs: ClassVar[bool] = True
 
     def __init__(self, config: XLMConfig):
         super().__init__()
@@ -236,9 +202,6 @@ class XLMForSequenceClassification(nn.Module):
         hidden = self.transformer(input_ids, attention_mask, langs, token_type_ids, causal)  # (B, T, C)
         return self.act(self.summary(self.dropout(self.summarize(hidden))))  # (B, num_labels)
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
-        return self.transformer.embeddings.word
 
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}

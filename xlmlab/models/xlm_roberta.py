@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .attention import padding_mask
+from .base import FamilyModel
 from .blocks import Block, activation
 from .config import XLMRConfig
 
@@ -62,11 +63,11 @@ class XLMRPooler(nn.Module):
         return torch.tanh(self.dense(hidden[:, 0]))  # (B, C)
 
 
-class XLMRModel(nn.Module):
+class XLMRModel(FamilyModel):
     """The bare encoder: token ids -> final hidden states (B, T, C)."""
 
     architecture: ClassVar[str] = "XLMRobertaModel"
-    checkpoint_prefix: ClassVar[str] = ""
+    optional_modules: ClassVar[tuple[str, ...]] = ("pooler",)  # bare encoders are saved with or without it
 
     def __init__(self, config: XLMRConfig, with_pooler: bool = True):
         super().__init__()
@@ -92,9 +93,6 @@ class XLMRModel(nn.Module):
             x = block(x, mask)
         return x
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word
 
     def checkpoint_names(self) -> dict[str, str]:
         """Module paths here -> module paths in the published checkpoints."""
@@ -136,11 +134,11 @@ class XLMRLMHead(nn.Module):
         return nn.functional.linear(x, self.decoder.weight, self.bias)  # (B, T, V)
 
 
-class XLMRForMaskedLM(nn.Module):
+class XLMRForMaskedLM(FamilyModel):
     """The pretraining model: logits over the vocabulary at every position (B, T, V)."""
 
     architecture: ClassVar[str] = "XLMRobertaForMaskedLM"
-    checkpoint_prefix: ClassVar[str] = "roberta."
+    body: ClassVar[str] = "encoder"
     # the bias has lived under two names in published checkpoints
     checkpoint_aliases: ClassVar[dict[str, tuple[str, ...]]] = {"lm_head.bias": ("lm_head.decoder.bias",)}
 
@@ -156,9 +154,6 @@ class XLMRForMaskedLM(nn.Module):
                 langs: torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         return self.lm_head(self.encoder(input_ids, attention_mask, langs, token_type_ids))
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
-        return self.encoder.embeddings.word
 
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"encoder.{k}": f"roberta.{v}" for k, v in self.encoder.checkpoint_names().items()}
@@ -186,11 +181,12 @@ class XLMRClassificationHead(nn.Module):
         return self.out_proj(x)  # (B, num_labels)
 
 
-class XLMRForSequenceClassification(nn.Module):
+class XLMRForSequenceClassification(FamilyModel):
     """Sentence(-pair) classification, e.g. XNLI: logits (B, num_labels)."""
 
     architecture: ClassVar[str] = "XLMRobertaForSequenceClassification"
-    checkpoint_prefix: ClassVar[str] = "roberta."
+    body: ClassVar[str] = "encoder"
+    head: ClassVar[str] = "classifier"
 
     def __init__(self, config: XLMRConfig):
         super().__init__()
@@ -202,9 +198,6 @@ class XLMRForSequenceClassification(nn.Module):
                 langs: torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         return self.classifier(self.encoder(input_ids, attention_mask, langs, token_type_ids))
 
-    @property
-    def input_embeddings(self) -> nn.Embedding:
-        return self.encoder.embeddings.word
 
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"encoder.{k}": f"roberta.{v}" for k, v in self.encoder.checkpoint_names().items()}

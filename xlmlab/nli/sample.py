@@ -36,6 +36,7 @@ from pathlib import Path
 
 from babel import Locale
 
+from ..paths import home
 from .xnli import LABELS, XNLI_COLUMNS
 
 LANGUAGES = ["en", "fr", "es", "de", "ru", "tr", "ar", "vi", "zh", "hi", "sw", "ur"]  # XNLI's order
@@ -150,8 +151,6 @@ def path() -> Path:
     into `$XLMLAB_HOME/xnli-sample`."""
     if (COMMITTED / "xnli.test.tsv").is_file():
         return COMMITTED
-    from ..tiny_models import home
-
     target = home() / "xnli-sample"
     return target if (target / "xnli.test.tsv").is_file() else write(target)
 

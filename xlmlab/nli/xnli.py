@@ -23,12 +23,10 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 log = logging.getLogger(__name__)
 
@@ -179,92 +177,3 @@ def read_xnli(path: str | os.PathLike, languages: list[str] | None = None, *, sp
         frame = frame[frame["language"].isin(order)]
         frame = frame.iloc[np.argsort(frame["language"].map(order).to_numpy(), kind="stable")]
     return frame.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Batches: tokenised pairs, grouped by length, padded only as far as each batch needs
-
-
-@dataclass
-class EncodedPairs:
-    """Token ids of each pair (`<s> premise </s></s> hypothesis </s>` for XLM-R), with labels."""
-
-    ids: list[np.ndarray]
-    labels: np.ndarray  # (N,)
-    langs: np.ndarray | None  # (N,) language ids for XLM models, else None
-    pad_id: int
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
-
-    def collate(self, rows: np.ndarray | list[int]) -> dict[str, torch.Tensor]:
-        """Right-padded tensors for the given rows, as long as the longest of them."""
-        T = max(len(self.ids[i]) for i in rows)
-        input_ids = np.full((len(rows), T), self.pad_id, dtype=np.int64)
-        for r, i in enumerate(rows):
-            input_ids[r, :len(self.ids[i])] = self.ids[i]
-        batch = {"input_ids": torch.from_numpy(input_ids),
-                 "attention_mask": torch.from_numpy((input_ids != self.pad_id).astype(np.int64)),
-                 "labels": torch.from_numpy(self.labels[np.asarray(rows)])}
-        if self.langs is not None:
-            batch["langs"] = torch.from_numpy(np.repeat(self.langs[np.asarray(rows)][:, None], T, axis=1))
-        return batch
-
-
-def encode_pairs(tokenizer, frame: pd.DataFrame, *, max_length: int = 128, lang2id: dict[str, int] | None = None,
-                 chunk: int = 4096) -> EncodedPairs:
-    """Tokenise premise/hypothesis pairs with a project tokenizer, truncated longest-first.
-
-    `lang2id` (XLM models) also gives each pair its language id; XLM's tokenizer then runs Moses
-    with each pair's own language.
-    """
-    premises, hypotheses = frame["premise"].tolist(), frame["hypothesis"].tolist()
-    languages = frame["language"].tolist()
-    if lang2id is not None:
-        unknown = sorted(set(languages) - set(lang2id))
-        if unknown:
-            raise DataError(f"the model has language embeddings for {sorted(lang2id)}, not for {unknown}")
-    groups = [(None, np.arange(len(frame)))] if lang2id is None else \
-        [(lang, np.flatnonzero(frame["language"].to_numpy() == lang)) for lang in dict.fromkeys(languages)]
-    out: list[np.ndarray | None] = [None] * len(frame)
-    for lang, rows in groups:
-        for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            kwargs = {} if lang is None else {"lang": lang}
-            batch = tokenizer([premises[i] for i in part], [hypotheses[i] for i in part], truncation=True,
-                              max_length=max_length, padding=True, **kwargs)
-            lengths = batch["attention_mask"].sum(1).numpy()
-            rows_ids = batch["input_ids"].numpy()
-            for r, i in enumerate(part):
-                out[i] = rows_ids[r, :lengths[r]].copy()
-    langs = None if lang2id is None else np.array([lang2id[lang] for lang in languages], dtype=np.int64)
-    return EncodedPairs(out, frame["label"].to_numpy(dtype=np.int64), langs, tokenizer.pad_token_id)
-
-
-def length_grouped_batches(lengths: np.ndarray, batch_size: int, *, seed: int, epoch: int,
-                           group: int = 50) -> list[np.ndarray]:
-    """One epoch of batches of similar length, in an order fixed by (seed, epoch).
-
-    Shuffle, cut into windows of `group` batches, sort each window by length, cut into batches
-    and shuffle the batches: padding shrinks while every epoch still sees a new order. The last,
-    smaller batch is dropped so every optimisation step sees `batch_size` examples.
-    """
-    rng = np.random.default_rng([seed, epoch])
-    order = rng.permutation(len(lengths))
-    window = batch_size * group
-    batches = []
-    for start in range(0, len(order), window):
-        part = order[start:start + window]
-        part = part[np.argsort(-lengths[part], kind="stable")]
-        batches += [part[i:i + batch_size] for i in range(0, len(part) - batch_size + 1, batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def eval_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """All rows, sorted by length (least padding), in batches; nothing dropped."""
-    order = np.argsort(-lengths, kind="stable")
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]

@@ -104,26 +104,63 @@ def ragged(rows: list[list[int]]) -> Ragged:
 
 
 class Tokenizer:
-    """The shared front: `tokenize`, `encode`, `decode` and batch calls returning tensors."""
+    """The shared front: `tokenize`, `encode`, `decode`, id <-> token and batch calls returning tensors.
+
+    A subclass sets the special ids (`bos_token_id`, `eos_token_id`, `pad_token_id`,
+    `unk_token_id`, `mask_token_id`), `special_ids` (what `decode` skips), `layout` and
+    `vocab_size`, and implements the per-item steps marked below.
+    """
 
     layout: Layout
+    bos_token_id: int
+    eos_token_id: int
     pad_token_id: int
+    unk_token_id: int
+    mask_token_id: int
+    special_ids: frozenset[int]
+    vocab_size: int
     model_max_length: int = 512
 
     # implemented by each tokenizer ------------------------------------------------------------
     def _ids_batch(self, texts: list[str], lang: str | None) -> Ragged:
+        """Ids of many texts without special tokens, as one flat array and the length of each."""
         raise NotImplementedError
 
     def tokenize(self, text: str, lang: str | None = None) -> list[str]:
         raise NotImplementedError
 
-    def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
+    def _token(self, i: int) -> str:
+        """The token string of one id."""
         raise NotImplementedError
 
-    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
+    def _id(self, token: str) -> int:
+        """The id of one token string (the unknown id when the vocabulary lacks it)."""
+        raise NotImplementedError
+
+    def _join(self, tokens: list[str], lang: str | None) -> str:
+        """Text from token strings, as the reference decodes them."""
         raise NotImplementedError
 
     # shared -----------------------------------------------------------------------------------
+    def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
+        """One id -> its token; a list (or tensor) of ids -> a list of tokens."""
+        if isinstance(ids, int):
+            return self._token(ids)
+        return [self._token(int(i)) for i in ids]
+
+    def convert_tokens_to_ids(self, tokens: str | Sequence[str]) -> int | list[int]:
+        """One token -> its id; a list of tokens -> a list of ids."""
+        return self._id(tokens) if isinstance(tokens, str) else [self._id(t) for t in tokens]
+
+    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True, lang: str | None = None) -> str:
+        """Text of the ids, special tokens dropped unless asked otherwise (`lang`: XLM's Moses rules)."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        ids = [int(i) for i in ids]
+        if skip_special_tokens:
+            ids = [i for i in ids if i not in self.special_ids]
+        return self._join([self._token(i) for i in ids], lang)
+
     def encode_ragged(self, texts: Sequence[str], lang: str | None = None) -> Ragged:
         """Ids of many texts without special tokens: (all ids in one array, length of each text)."""
         return self._ids_batch(check_texts(texts), lang)

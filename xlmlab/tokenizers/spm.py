@@ -16,11 +16,9 @@ Batches go through SentencePiece's C++ batch call; the id shift is one numpy ope
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import sentencepiece
-import torch
 
 from .base import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
 
@@ -45,6 +43,7 @@ class SentencePieceTokenizer(Tokenizer):
                                  f"found unk={self.sp.unk_id()} bos={self.sp.bos_id()} eos={self.sp.eos_id()}")
         self.mask_token_id = len(self.sp) + self.offset
         self.vocab_size = self.mask_token_id + 1
+        self.special_ids = frozenset([*SPECIALS.values(), self.mask_token_id])
         self.model_max_length = model_max_length
         self.num_threads = num_threads
         self.layout = Layout(start=(0,), middle=(2, 2), end=(2,), second_segment_type=0, odd_token_to_longer=True)
@@ -73,11 +72,6 @@ class SentencePieceTokenizer(Tokenizer):
         spans = self.sp.encode(_spans(text), out_type=str)
         return spans[0] + [piece for span in spans[1:] for piece in (MASK, *span)]
 
-    def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
-        if isinstance(ids, int):
-            return self._token(ids)
-        return [self._token(int(i)) for i in ids]
-
     def _token(self, i: int) -> str:
         if not 0 <= i < self.vocab_size:
             raise TokenizerError(f"id {i} is outside the vocabulary (0..{self.vocab_size - 1})")
@@ -85,29 +79,22 @@ class SentencePieceTokenizer(Tokenizer):
             return list(SPECIALS)[i]
         return MASK if i == self.mask_token_id else self.sp.id_to_piece(i - self.offset)
 
-    def convert_tokens_to_ids(self, tokens: str | Sequence[str]) -> int | list[int]:
-        def one(token: str) -> int:
-            if token in SPECIALS:
-                return SPECIALS[token]
-            if token == MASK:
-                return self.mask_token_id
-            i = self.sp.piece_to_id(token)
-            return self.unk_token_id if i == self.sp.unk_id() else i + self.offset
-        return one(tokens) if isinstance(tokens, str) else [one(t) for t in tokens]
+    def _id(self, token: str) -> int:
+        if token in SPECIALS:
+            return SPECIALS[token]
+        if token == MASK:
+            return self.mask_token_id
+        i = self.sp.piece_to_id(token)
+        return self.unk_token_id if i == self.sp.unk_id() else i + self.offset
 
-    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
-        """Text of the ids, as the reference decodes them: the pieces joined, every `▁` a space,
-        except at the very start. Special tokens are dropped, or kept as their strings with the
-        text's own spaces around them:
+    def _join(self, tokens: list[str], lang: str | None = None) -> str:
+        """The pieces joined as the reference decodes them, every `▁` a space except at the very
+        start; special tokens kept (skip_special_tokens=False) sit with the text's own spaces:
 
             ['<s>', '▁Hello', '<s>', '▁hi', '</s>']  -> '<s> Hello<s> hi</s>'  ('Hello hi' skipping them)
         """
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        pieces = [self._token(i) for i in map(int, ids)
-                  if not (skip_special_tokens and (i < len(SPECIALS) or i == self.mask_token_id))]
-        text = "".join(pieces).replace(SPACE, " ")
-        return text[1:] if pieces and pieces[0].startswith(SPACE) else text
+        text = "".join(tokens).replace(SPACE, " ")
+        return text[1:] if tokens and tokens[0].startswith(SPACE) else text
 
 
 def _spans(text: str) -> list[str]:

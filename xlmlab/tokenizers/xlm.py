@@ -25,7 +25,6 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from sacremoses import MosesDetokenizer, MosesPunctNormalizer, MosesTokenizer
@@ -118,6 +117,7 @@ class XLMTokenizer(Tokenizer):
         self.pad_token_id, self.unk_token_id = self.encoder["<pad>"], self.encoder["<unk>"]
         self.mask_token_id = self.encoder.get("<special1>", self.unk_token_id)
         self.vocab_size = len(self.encoder)
+        self.special_ids = frozenset(self.encoder[t] for t in SPECIAL_TOKENS if t in self.encoder)
         self.layout = Layout(start=(self.bos_token_id,), middle=(self.eos_token_id,), end=(self.eos_token_id,),
                              second_segment_type=1, odd_token_to_longer=False)
         specials = [t for t in SPECIAL_TOKENS if t in self.encoder]
@@ -215,22 +215,13 @@ class XLMTokenizer(Tokenizer):
         return batch
 
     # ids <-> text ----------------------------------------------------------------------------
-    def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
-        if isinstance(ids, int):
-            return self.decoder.get(ids, "<unk>")
-        return [self.decoder.get(int(i), "<unk>") for i in ids]
+    def _token(self, i: int) -> str:
+        return self.decoder.get(i, "<unk>")
 
-    def convert_tokens_to_ids(self, tokens: str | Sequence[str]) -> int | list[int]:
-        if isinstance(tokens, str):
-            return self.encoder.get(tokens, self.unk_token_id)
-        return [self.encoder.get(t, self.unk_token_id) for t in tokens]
+    def _id(self, token: str) -> int:
+        return self.encoder.get(token, self.unk_token_id)
 
-    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True, lang: str | None = None) -> str:
+    def _join(self, tokens: list[str], lang: str | None = None) -> str:
         """Pieces joined into words, then Moses-detokenised for `lang` ("hello , world !" -> "hello, world!")."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        tokens = self.convert_ids_to_tokens([int(i) for i in ids])
-        if skip_special_tokens:
-            tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
         words = "".join(f" {t} " if t in SPECIAL_TOKENS else t for t in tokens).replace("</w>", " ").split()
         return MosesDetokenizer(lang=self.language(lang)).detokenize(words)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import cldr, unigram
-from .word_counts import CC100_GIB, DEFAULT_GIB
+from .training_data import CC100_GIB, DEFAULT_GIB
 
 # FLoRes-200 file names for the languages of the word statistics
 FLORES = {

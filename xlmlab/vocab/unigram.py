@@ -3,7 +3,7 @@
 A unigram model is a list of pieces with scores, the log-probabilities of the unigram language
 model that segmentation maximises. That makes a model file easy to work with directly:
 
-    prune   keep the k best-scored pieces (and every single character): a smaller vocabulary
+    prune   keep every character and the k best-scored longer pieces: a smaller vocabulary
     union   pieces of several models in one file, the ids of `load_tokenizer` order by score
 
 Files are deterministic: training input paths are cleared from the stored trainer settings, so
@@ -85,15 +85,20 @@ def scores(model: pb.ModelProto) -> dict[str, float]:
     return {p.piece: p.score for p in model.pieces if p.type == NORMAL}
 
 
-def prune(model: pb.ModelProto, k: int) -> pb.ModelProto:
-    """The model with its `k` best-scored ordinary pieces, plus every single character, so that
-    any text the full model covers is still covered."""
-    pieces = [p for p in model.pieces if p.type == NORMAL]
-    best = {p.piece for p in sorted(pieces, key=lambda p: -p.score)[:k]}
+def prune(model: pb.ModelProto, extra: int) -> pb.ModelProto:
+    """The model cut to its control pieces, every single character (so any text the full model
+    covers is still covered) and its `extra` best-scored longer pieces (ties broken by piece).
+
+    XLM-V uses it twice: for the ALP curves (how a language fares with fewer pieces) and to cut
+    the union of the cluster vocabularies to exactly N pieces.
+    """
+    longer = sorted((p for p in model.pieces if p.type == NORMAL and len(p.piece) > 1), key=lambda p: (-p.score, p.piece))
+    keep = {p.piece for p in longer[:max(extra, 0)]}
     pruned = pb.ModelProto()
     pruned.CopyFrom(model)
     del pruned.pieces[:]
-    pruned.pieces.extend(p for p in model.pieces if p.type != NORMAL or p.piece in best or len(p.piece) == 1)
+    pruned.pieces.extend(p for p in model.pieces if p.type != NORMAL or len(p.piece) == 1 or p.piece in keep)
+    pruned.trainer_spec.vocab_size = len(pruned.pieces)
     return pruned
 
 
@@ -122,12 +127,6 @@ def processor(model: pb.ModelProto) -> sentencepiece.SentencePieceProcessor:
     sp = sentencepiece.SentencePieceProcessor()
     sp.LoadFromSerializedProto(model.SerializeToString())
     return sp
-
-
-def alp(model: pb.ModelProto | sentencepiece.SentencePieceProcessor, texts: list[str]) -> float:
-    """Average log-probability of `texts` under the model: mean over texts of the summed scores
-    of their pieces (higher is better: fewer, more probable pieces)."""
-    return weighted_alp(model, {t: 1 for t in texts})
 
 
 def weighted_alp(model: pb.ModelProto | sentencepiece.SentencePieceProcessor, counts: dict[str, int]) -> float:

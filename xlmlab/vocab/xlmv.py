@@ -1,9 +1,10 @@
-"""Building vocabularies the XLM-R way and the XLM-V way, from the same word statistics.
+"""The XLM-V method (Liang et al. 2023, section 3): vocabularies per cluster of similar languages.
 
-XLM-R (Conneau et al. 2019): one unigram model of N pieces on all languages, each language's
-share of the training data set by exponential smoothing, p_l ~ n_l^alpha with alpha = 0.3.
+One unigram model over all languages (the XLM-R method, `xlmr.py`) lets languages with much
+data take most of the pieces, and lets languages that share little compete for them. XLM-V
+groups languages by the pieces they use and gives each group a vocabulary of its own, step by
+step, each step a function here:
 
-XLM-V (Liang et al. 2023, section 3), step by step, each step a function here:
   1. `per_language_models`  one unigram model per language;
   2. `lexical_vectors`      each language as the vector of its pieces' log-probabilities over the
                             union of all the per-language vocabularies;
@@ -15,20 +16,15 @@ XLM-V (Liang et al. 2023, section 3), step by step, each step a function here:
                             its languages' shares, rescaled to N;
   5. `cluster_models`, `unigram.union`
                             one unigram model per cluster, and the union of their pieces.
-Overlap makes the union smaller than N; `build_xlmv(..., equal_size=True)` grows the capacities
-until the union reaches N and trims it to exactly N, so both methods can be compared at one size.
 
-Each build writes a directory `xlmlab.load_tokenizer` loads: `sentencepiece.bpe.model`,
-`tokenizer_config.json` and `vocabulary.json` (how it was built). Builds are cached in
-`$XLMLAB_HOME/vocab` under a key of their settings, and deterministic: the same settings give
+Overlap makes the union smaller than N; `build(..., equal_size=True)` grows the capacities until
+the union reaches N and cuts it to exactly N (`unigram.prune`), so both methods can be compared
+at one size. Builds are cached and deterministic (`cache.py`): the same settings give
 byte-identical files.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -36,12 +32,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .. import tiny_models
 from . import unigram
-from .word_counts import check_languages, mixed_counts, sampling_probabilities, word_counts
+from .cache import cache_path, copy_to, count_pieces, write_directory
+from .training_data import check_languages, mixed_counts, sampling_probabilities, word_counts
 from .unigram import VocabularyError
-
-VERSION = 1  # bump when a change alters the files a build writes
 
 
 @dataclass(frozen=True)
@@ -55,68 +49,12 @@ class XLMVSettings:
     seed: int = 0
 
 
-def _cache(kind: str, settings: dict) -> Path:
-    key = hashlib.sha256(json.dumps({**settings, "version": VERSION}, sort_keys=True).encode()).hexdigest()[:16]
-    return tiny_models.home() / "vocab" / kind / key
-
-
-def _write_directory(out: Path, model, info: dict) -> Path:
-    """The published layout: what `load_tokenizer` reads, plus how it was built."""
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    unigram.write(model, staging / "sentencepiece.bpe.model")
-    (staging / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 512, "tokenizer_class": "XLMRobertaTokenizer"}, indent=2))
-    (staging / "vocabulary.json").write_text(json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False))
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
-    return out
-
-
-def _copy_to(built: Path, out: Path | None) -> Path:
-    if out is None or Path(out).resolve() == built.resolve():
-        return built
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json"):
-        shutil.copy(built / name, out / name)
-    return out
-
-
-# XLM-R ---------------------------------------------------------------------------------------
-def build_xlmr(langs: list[str], size: int, out: Path | None = None, *, alpha: float = 0.3,
-               top: int = 10_000) -> Path:
-    """One unigram model of `size` pieces over all `langs`, sampled with p_l ~ n_l^alpha."""
-    langs = check_languages(sorted(langs))
-    settings = {"method": "xlmr", "langs": langs, "size": size, "alpha": alpha, "top": top}
-    cached = _cache("xlmr", settings)
-    if not (cached / "vocabulary.json").is_file():
-        probabilities = sampling_probabilities(langs, alpha)
-        with _progress(f"XLM-R vocabulary ({size:,} pieces, {len(langs)} languages)") as bar:
-            model_file = unigram.train(mixed_counts(langs, probabilities, top=top), size, cached.with_suffix(".model"))
-            bar.update()
-        model = unigram.read(model_file)
-        _write_directory(cached, model, settings | {"probabilities": probabilities, "pieces": _size(model)})
-        model_file.unlink()
-    return _copy_to(cached, out)
-
-
-def _progress(desc: str, total: int = 1):
-    return tqdm(total=total, desc=desc, leave=False)
-
-
-def _size(model) -> int:
-    """All pieces, the control pieces (<unk>, <s>, </s>) included, as SentencePiece counts a
-    vocabulary: a size of N gives N + 2 ids (fairseq's <pad> and <mask> are added)."""
-    return len(model.pieces)
-
-
 # XLM-V, step 1: per-language models -----------------------------------------------------------
 def per_language_models(langs: list[str], size: int = 8000, *, top: int = 10_000) -> dict[str, object]:
     """A unigram model per language (cached)."""
     models = {}
     for lang in tqdm(check_languages(langs), desc="per-language models", leave=False):
-        path = _cache("language", {"lang": lang, "size": size, "top": top}).with_suffix(".model")
+        path = cache_path("language", {"lang": lang, "size": size, "top": top}).with_suffix(".model")
         if not path.is_file():
             _train_within(word_counts(lang, top=top), size, path)
         models[lang] = unigram.read(path)
@@ -178,10 +116,10 @@ def alp_curves(models: dict[str, object], *, step: int = 500, words: int = 5000)
     rows = []
     for lang, model in tqdm(models.items(), desc="ALP curves", leave=False):
         counts = word_counts(lang, top=words)
-        chars = len(characters(model))
-        for extra in range(0, len(unigram.scores(model)) - chars + step, step):
-            pruned = unigram.prune(model, extra)  # the `extra` best pieces, and every character
-            rows.append({"lang": lang, "extra": len(unigram.scores(pruned)) - chars, "size": _size(pruned),
+        longer = len(unigram.scores(model)) - len(characters(model))
+        for extra in range(0, longer + step, step):
+            pruned = unigram.prune(model, extra)  # every character and the `extra` best longer pieces
+            rows.append({"lang": lang, "extra": min(extra, longer), "size": count_pieces(pruned),
                          "alp": unigram.weighted_alp(pruned, counts)})
     return pd.DataFrame(rows).drop_duplicates(["lang", "extra"]).reset_index(drop=True)
 
@@ -226,7 +164,7 @@ def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alph
     models = {}
     for c, capacity in tqdm(sorted(capacities.items()), desc="cluster models", leave=False):
         langs = sorted(lang for lang, k in clusters.items() if k == c)
-        path = _cache("cluster", {"langs": langs, "size": capacity, "alpha": alpha, "top": top}).with_suffix(".model")
+        path = cache_path("cluster", {"langs": langs, "size": capacity, "alpha": alpha, "top": top}).with_suffix(".model")
         if not path.is_file():
             counts = mixed_counts(langs, sampling_probabilities(langs, alpha), top=top)
             _train_within(counts, capacity, path)
@@ -234,29 +172,14 @@ def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alph
     return models
 
 
-def trim(model, size: int):
-    """Exactly `size` pieces: the control pieces, every single character, then the best-scored others."""
-    ordinary = [p for p in model.pieces if p.type == unigram.NORMAL]
-    chars = {p.piece for p in ordinary if len(p.piece) == 1}
-    others = sorted((p for p in ordinary if p.piece not in chars), key=lambda p: (-p.score, p.piece))
-    room = size - (len(model.pieces) - len(ordinary)) - len(chars)
-    keep = chars | {p.piece for p in others[: max(room, 0)]}
-    trimmed = type(model)()
-    trimmed.CopyFrom(model)
-    del trimmed.pieces[:]
-    trimmed.pieces.extend(p for p in model.pieces if p.type != unigram.NORMAL or p.piece in keep)
-    trimmed.trainer_spec.vocab_size = len(trimmed.pieces)
-    return trimmed
-
-
-def build_xlmv(langs: list[str], size: int, out: Path | None = None, *, settings: XLMVSettings = XLMVSettings(),
+def build(langs: list[str], size: int, out: Path | None = None, *, settings: XLMVSettings = XLMVSettings(),
                equal_size: bool = False) -> Path:
     """The XLM-V method end to end; `equal_size` grows capacities until the union has `size` pieces."""
     langs = check_languages(sorted(langs))
     key = {"method": "xlmv", "langs": langs, "size": size, "equal_size": equal_size, **asdict(settings)}
-    cached = _cache("xlmv", key)
+    cached = cache_path("xlmv", key)
     if (cached / "vocabulary.json").is_file():
-        return _copy_to(cached, out)
+        return copy_to(cached, out)
     models = per_language_models(langs, settings.per_language_size, top=settings.top)
     clusters = cluster(lexical_vectors(models), settings.k, settings.seed)
     weights = {lang: p ** settings.vocap_beta for lang, p in sampling_probabilities(langs, 1.0).items()}
@@ -269,15 +192,16 @@ def build_xlmv(langs: list[str], size: int, out: Path | None = None, *, settings
     for _ in range(6):
         target = cluster_capacities(allocation, clusters, chars, round(size * scale))
         union = unigram.union(list(cluster_models(clusters, target, alpha=settings.alpha, top=settings.top).values()))
-        if not equal_size or _size(union) >= size:
+        if not equal_size or count_pieces(union) >= size:
             break
-        scale *= size / _size(union) * 1.02
+        scale *= size / count_pieces(union) * 1.02
     if equal_size:
-        if _size(union) < size:
+        if count_pieces(union) < size:
             raise VocabularyError(f"the clusters' data cannot supply {size:,} distinct pieces "
-                                  f"(reached {_size(union):,}); use a smaller size")
-        union = trim(union, size)
+                                  f"(reached {count_pieces(union):,}); use a smaller size")
+        controls = count_pieces(union) - len(unigram.scores(union))
+        union = unigram.prune(union, size - controls - len(characters(union)))  # exactly `size` pieces
     info = key | {"clusters": clusters, "allocation": allocation, "capacities": capacities,
-                  "scale": scale, "pieces": _size(union)}
-    _write_directory(cached, union, info)
-    return _copy_to(cached, out)
+                  "scale": scale, "pieces": count_pieces(union)}
+    write_directory(cached, union, info)
+    return copy_to(cached, out)

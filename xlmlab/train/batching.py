@@ -1,0 +1,38 @@
+"""Batches of examples of similar length: little padding, and a new order every epoch.
+
+The runner only needs each example's length; the task's `collate(rows)` turns the rows of a
+batch into padded tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, *, seed: int, epoch: int,
+                           group: int = 50) -> list[np.ndarray]:
+    """One epoch of batches of similar length, in an order fixed by (seed, epoch).
+
+    The last, smaller batch is dropped so every optimisation step sees `batch_size` examples.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    # shuffle all examples, then cut the order into windows of `group` batches
+    order = rng.permutation(len(lengths))
+    window = batch_size * group
+    batches = []
+    for start in range(0, len(order), window):
+        # within a window, longest first, then cut into batches: neighbours have similar lengths
+        part = order[start:start + window]
+        part = part[np.argsort(-lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part) - batch_size + 1, batch_size)]
+    # shuffle the batches, so the long ones do not all come first
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def eval_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """All rows, sorted by length (least padding), in batches; nothing dropped.
+
+    lengths [3, 9, 5], batch_size 2 -> [array([1, 2]), array([0])]
+    """
+    order = np.argsort(-lengths, kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
