@@ -16,7 +16,7 @@ CONSTRAINTS ?= constraints.txt
 PORTABLE   := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
               OPENBLAS_CORETYPE=Prescott ONEDNN_MAX_CPU_ISA=SSE41
 
-.PHONY: setup setup-test assets demo test test-portable lab bench clean
+.PHONY: setup setup-test assets demo lint test test-portable lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,10 @@ demo: assets
 	$(BIN)/jupyter nbconvert --to html --execute --output-dir build notebooks/*.ipynb
 	@echo "The workbook, executed:"; for f in build/*.html; do echo "  $$(pwd)/$$f"; done
 
-test: setup-test assets
+lint: setup-test
+	$(BIN)/ruff check xlmlab tests benchmarks
+
+test: lint assets
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 test-portable: setup-test

@@ -27,9 +27,9 @@ import sentencepiece
 import transformers
 
 import xlmlab
-from xlmlab.vocab import cldr
 from xlmlab.tokenizers.bpe import write_xlm_vocabulary
 from xlmlab.tokenizers.xlm import moses_words
+from xlmlab.vocab import cldr
 
 LANGS = ["en", "de", "fr", "es", "ru", "ar", "he", "hi", "th", "zh", "ja", "ko", "vi", "tr", "sw", "el", "bg", "ur"]
 

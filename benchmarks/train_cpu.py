@@ -21,11 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from xlmlab.nli import sample as nli_sample
+from xlmlab.load import locate
 from xlmlab.models.checkpoint import build_model, save_model
 from xlmlab.models.config import XLMRConfig
-from xlmlab.load import locate
-from xlmlab.nli import NLIRunner as Runner, read_xnli
+from xlmlab.nli import NLIRunner as Runner
+from xlmlab.nli import read_xnli
+from xlmlab.nli import sample as nli_sample
 from xlmlab.train import Settings
 from xlmlab.train.settings import linear_schedule
 

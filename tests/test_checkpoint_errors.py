@@ -9,11 +9,11 @@ import shutil
 
 import pytest
 import torch
+from conftest import reference_model
 from safetensors.torch import load_file, save_file
 
 import xlmlab
 from xlmlab import CheckpointError
-from conftest import reference_model
 
 
 @pytest.fixture

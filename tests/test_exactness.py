@@ -6,12 +6,11 @@ by xlmlab, and run on the same batches; outputs must agree within 1e-5 (float32)
 
 from __future__ import annotations
 
-
 import pytest
 import torch
+from conftest import ARCHITECTURES, padded_batch, reference_model, reference_output, save_reference
 
 import xlmlab
-from conftest import ARCHITECTURES, padded_batch, reference_model, reference_output, save_reference
 
 TOLERANCE = 1e-5
 FORMATS = ["safetensors", "safetensors-sharded", "bin", "bin-sharded"]

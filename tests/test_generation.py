@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import reference_model
 
 import xlmlab
 from xlmlab.models.generation import beam_search, generate, stream
-from conftest import reference_model
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_cached_greedy_equals_rerunning_the_prefix(pair):
     ids = prompt(model, 10, 11, 12)
     cached = generate(model, ids, langs=1, max_new_tokens=15, eos_token_id=None)[0, 4:].tolist()
     with torch.no_grad():
-        plain = full_prefix_greedy(lambda x, l: model(x, langs=l, causal=True), ids, 1, 15)
+        plain = full_prefix_greedy(lambda x, lang: model(x, langs=lang, causal=True), ids, 1, 15)
     assert cached == plain
 
 
@@ -46,7 +46,7 @@ def test_cached_greedy_equals_the_reference_run_causally(pair):
     reference, model = pair
     ids = prompt(model, 20, 21)
     with torch.no_grad():
-        theirs = full_prefix_greedy(lambda x, l: reference(input_ids=x, langs=l).logits, ids, 0, 12)
+        theirs = full_prefix_greedy(lambda x, lang: reference(input_ids=x, langs=lang).logits, ids, 0, 12)
     assert generate(model, ids, langs=0, max_new_tokens=12, eos_token_id=None)[0, 3:].tolist() == theirs
 
 
@@ -115,6 +115,14 @@ def test_language_changes_the_continuation_and_codes_are_checked(pair):
     assert len({tuple(o[0].tolist()) for o in outputs.values()}) > 1
     with pytest.raises(ValueError, match=r"unknown language 'fr'"):
         generate(model, ids, langs="fr")
+
+
+def test_language_codes_and_ids_generate_the_same():
+    model = xlmlab.load_model("tiny-xlm")  # de = 0, en = 1
+    ids = torch.cat([prompt(model, 10, 11), prompt(model, 12, 13)])
+    by_ids = generate(model, ids, langs=torch.tensor([0, 1]), max_new_tokens=6, eos_token_id=None)
+    assert torch.equal(generate(model, ids, langs=["de", "en"], max_new_tokens=6, eos_token_id=None), by_ids)
+    assert torch.equal(generate(model, ids[:1], langs="de", max_new_tokens=6, eos_token_id=None), by_ids[:1])
 
 
 def test_streaming_yields_the_generated_tokens(pair):

@@ -7,9 +7,9 @@ import types
 
 import pytest
 import torch
+from conftest import reference_model, save_reference
 
 import xlmlab
-from conftest import reference_model, save_reference
 
 
 def cache_snapshot(hf_home, repo_folder, revision="0123abc", with_ref=True):

@@ -116,7 +116,7 @@ def test_every_unit_of_the_package_is_in_the_dependency_table():
 
 
 def test_init_files_only_re_export():
-    for name, path in modules().items():
+    for path in modules().values():
         if path.name != "__init__.py":
             continue
         for node in ast.parse(path.read_text(encoding="utf-8")).body:

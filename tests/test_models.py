@@ -30,7 +30,18 @@ def test_xlm_language_ids_accept_int_row_and_token_forms():
         assert not torch.allclose(model(ids, langs=0), per_token)
 
 
+def test_xlm_language_codes_mean_the_ids_of_the_models_languages():
+    model = xlmlab.load_model("tiny-xlm")  # de = 0, en = 1
+    ids = torch.tensor([[0, 10, 11, 12, 1], [0, 13, 14, 1, 2]])
+    with torch.no_grad():
+        assert torch.equal(model(ids, langs="en"), model(ids, langs=1))
+        assert torch.equal(model(ids, langs=["de", "en"]), model(ids, langs=torch.tensor([0, 1])))
+    assert model.lang2id == {"de": 0, "en": 1} and xlmlab.load_model("tiny-xlmr").lang2id is None
+
+
 @pytest.mark.parametrize("langs, message", [(5, r"language ids must be in 0\.\.1"),
+                                            ("fr", r"unknown language 'fr'; this model knows \['de', 'en'\]"),
+                                            (["en", "xx"], r"unknown language 'xx'"),
                                             (torch.zeros(3, 2, dtype=torch.long), r"langs must be an int")])
 def test_xlm_bad_language_ids_are_refused(langs, message):
     model = xlmlab.load_model("tiny-xlm")
@@ -98,3 +109,19 @@ def test_published_sizes_follow_from_the_architecture():
         assert total == V * H + 514 * H + H + 2 * H + 12 * layer_params(H, 3072) + (H * H + H + 2 * H + V)
     H = 1024  # + positions, 2 languages, LN; output bias
     assert total_x == 64699 * H + 512 * H + 2 * H + 2 * H + 6 * layer_params(H, 4 * H) + 64699
+
+
+@pytest.mark.parametrize("cls, published, body, head", [
+    (xlmlab.XLMRModel, "xlm-roberta-base", "", None), (xlmlab.XLMRForMaskedLM, "xlm-roberta-base", "encoder", None),
+    (xlmlab.XLMRForSequenceClassification, "xlm-roberta-base", "encoder", "classifier"),
+    (xlmlab.XLMModel, "xlm-clm-ende-1024", "", None), (xlmlab.XLMWithLMHead, "xlm-clm-ende-1024", "transformer", None),
+    (xlmlab.XLMForSequenceClassification, "xlm-clm-ende-1024", "transformer", "summary")])
+def test_each_model_class_states_its_body_head_and_languages(cls, published, body, head):
+    config = xlmlab.PUBLISHED[published]
+    with torch.device("meta"):
+        model = cls(config)
+    assert (cls.body, cls.head) == (body, head)
+    assert model.input_embeddings is model.transformer_body.embeddings.word
+    assert model.lang2id == (config.lang2id if config.model_type == "xlm" else None)
+    if head is not None:
+        assert isinstance(model.get_submodule(head), torch.nn.Linear | torch.nn.Module)

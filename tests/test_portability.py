@@ -20,8 +20,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import xlmlab
-from xlmlab.vocab import xlmv
 from xlmlab.models.initialise import reference_init_
+from xlmlab.vocab import xlmv
 
 PORTABLE = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ATEN_CPU_CAPABILITY": "default",
             "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OPENBLAS_CORETYPE": "Prescott", "ONEDNN_MAX_CPU_ISA": "SSE41"}

@@ -16,9 +16,10 @@ import torch
 from safetensors.torch import load_file
 
 import xlmlab
-from xlmlab.nli import sample as nli_sample
 from xlmlab.models.checkpoint import load_classifier
-from xlmlab.nli import LABELS, NLIRunner as Runner, read_xnli
+from xlmlab.nli import LABELS, read_xnli
+from xlmlab.nli import NLIRunner as Runner
+from xlmlab.nli import sample as nli_sample
 from xlmlab.train import Settings, TrainingDiverged, preset
 from xlmlab.train.optimisers import clip_gradients
 from xlmlab.train.settings import linear_schedule
@@ -95,6 +96,23 @@ def test_a_fine_tuned_directory_loads_as_it_is_and_an_mlm_is_refused_for_evaluat
     torch.testing.assert_close(again.classifier.out_proj.weight, runner.model.classifier.out_proj.weight)
     with pytest.raises(xlmlab.CheckpointError, match="expected a classifier"):
         load_classifier(model_dir, LABELS, require_head=True)
+
+
+def test_the_model_is_built_with_the_runner_so_it_evaluates_before_training(model_dir, data, tmp_path):
+    train, evals = data
+    runner = Runner(model_dir, train, evals, tmp_path / "run", Settings(batch_size=16, device="cpu"), progress=False)
+    before = runner.evaluate()
+    assert list(before) == ["dev"] and list(before["dev"]) == ["en", "de", "zh", "avg"]
+    assert all(0 <= accuracy <= 100 for accuracy in before["dev"].values())
+    assert not (tmp_path / "run").exists()  # nothing written before fit()
+
+
+def test_a_task_is_what_the_generic_runner_lacks(model_dir, data, tmp_path):
+    from xlmlab.train import Runner as GenericRunner
+
+    train, evals = data
+    with pytest.raises(NotImplementedError):
+        GenericRunner(model_dir, train, evals, tmp_path / "run", Settings(device="cpu"), progress=False)
 
 
 def test_linear_schedule_warms_up_then_decays_to_zero():

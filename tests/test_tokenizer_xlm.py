@@ -9,10 +9,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from tokenizer_fixtures import cldr_names
 
 import xlmlab
 from xlmlab.tokenizers.base import TokenizerError, longest_first
-from tokenizer_fixtures import cldr_names
 
 TRICKY = [
     "", " ", "  \t\n ", "Hello, world! It's 5 o'clock.", "\"Quoted\" and 'single' — dashes – here…",

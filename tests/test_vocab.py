@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import xlmlab
-from xlmlab.vocab import analysis as vocab_analysis, training_data, unigram
 from xlmlab import vocab
-from xlmlab.vocab import xlmv
 from xlmlab.cli import main as cli
+from xlmlab.vocab import analysis as vocab_analysis
+from xlmlab.vocab import training_data, unigram, xlmv
 
 LANGS = ["ar", "bg", "de", "en", "ru", "uk"]
 SETTINGS = vocab.XLMVSettings(k=3, per_language_size=1500, step=250, top=2000)

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from xlmlab.nli import sample as nli_sample
 from xlmlab.nli import DataError, encode_pairs, read_xnli
+from xlmlab.nli import sample as nli_sample
 from xlmlab.nli.xnli import XNLI_COLUMNS
 from xlmlab.train.batching import eval_batches, length_grouped_batches
 

@@ -53,7 +53,8 @@ def _vocab_commands(commands) -> None:
     build.add_argument("--langs", nargs="+", help="wordfreq language codes (default: the workbook's 16)")
     build.add_argument("--alpha", type=float, default=0.3, help="XLM-R: language sampling exponent")
     build.add_argument("--k", type=int, default=8, help="XLM-V: number of clusters")
-    build.add_argument("--equal-size", action="store_true", help="XLM-V: grow capacities until the union has --size pieces")
+    build.add_argument("--equal-size", action="store_true",
+                       help="XLM-V: grow capacities until the union has --size pieces")
     build.add_argument("--top", type=int, default=10_000, help="words per language from the word statistics")
     build.set_defaults(handler=run_vocab_build)
     compare = steps.add_parser("compare", help="tokens per sentence, fertility, unknowns... per language")
@@ -97,7 +98,8 @@ def _xnli_commands(commands) -> None:
     steps = xnli.add_subparsers(dest="step", required=True)
     train = steps.add_parser("train", help="fine-tune a classifier; writes OUT/metrics.json, OUT/best, checkpoints")
     train.add_argument("--model", required=True, help="model directory, hub id or embedded name (tiny-xlmr ...)")
-    train.add_argument("--train", required=True, type=Path, help="training file or directory (XNLI-MT, MultiNLI, XNLI layout)")
+    train.add_argument("--train", required=True, type=Path,
+                       help="training file or directory (XNLI-MT, MultiNLI, XNLI layout)")
     train.add_argument("--train-languages", nargs="+", default=["en"], help="languages to train on (default: en)")
     train.add_argument("--train-split", default=None, help="keep one split of --train (e.g. train)")
     train.add_argument("--eval", required=True, action="append", type=Path,

@@ -62,7 +62,10 @@ def find_in_cache(repo_id: str, cache: Path | None = None, *, weights: bool = Fa
     """The cached snapshot directory for `repo_id` that has a config.json (and, with `weights`,
     weights), or None."""
     cache = cache or hub_cache()
-    usable = (lambda d: (d / "config.json").is_file() and (not weights or has_weights(d)))
+
+    def usable(d: Path) -> bool:
+        return (d / "config.json").is_file() and (not weights or has_weights(d))
+
     for name in _aliases(repo_id):
         repo = cache / ("models--" + name.replace("/", "--"))
         ref = repo / "refs" / "main"

@@ -7,17 +7,16 @@ A name is a directory in the published layout, a hub id found in the local Huggi
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from . import tiny_models
-from .models.checkpoint import load_directory
 from .hub import resolve
-from .tokenizers.spm import SentencePieceTokenizer
+from .models.checkpoint import load_directory
 from .tokenizers.base import TokenizerError, read_tokenizer_config
+from .tokenizers.spm import SentencePieceTokenizer
 from .tokenizers.xlm import XLMTokenizer
 
 

@@ -21,11 +21,11 @@ import torch.nn.functional as F
 from babel import Locale
 from tqdm.auto import tqdm
 
-from .vocab import cldr
-from .tokenizers.bpe import write_xlm_vocabulary
 from .models.checkpoint import build_model, save_model
 from .models.config import XLMConfig
+from .tokenizers.bpe import write_xlm_vocabulary
 from .tokenizers.xlm import XLMTokenizer, moses_words
+from .vocab import cldr
 
 LANG2ID = {"de": 0, "en": 1}
 
@@ -70,7 +70,8 @@ def batches(examples: list[tuple[list[int], int]], size: int, pad: int, rng: ran
             yield ids, langs
 
 
-def train(model, examples, *, steps: int, seed: int, batch_size: int = 64, lr: float = 3e-3, progress: bool = True) -> list[float]:
+def train(model, examples, *, steps: int, seed: int, batch_size: int = 64, lr: float = 3e-3,
+          progress: bool = True) -> list[float]:
     """Next-token prediction with AdamW and a linear decay; returns the loss of every step."""
     pad = model.config.pad_token_id
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)

@@ -23,8 +23,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from ..paths import write_atomic
+from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from .initialise import reference_init_
 from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
 from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
@@ -126,7 +126,8 @@ def read_weights(directory: Path) -> tuple[dict[str, torch.Tensor], dict[str, Pa
     try:
         weight_map = json.loads(path.read_text(encoding="utf-8"))["weight_map"]
     except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise CheckpointError(f"{path}: not a valid shard index ({err!r}); expected a JSON object with 'weight_map'") from None
+        raise CheckpointError(f"{path}: not a valid shard index ({err!r}); "
+                              "expected a JSON object with 'weight_map'") from None
     state, source = {}, {}
     for shard in sorted(set(weight_map.values())):
         shard_path = directory / shard

@@ -16,7 +16,7 @@ after that it is filled with padding.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -74,7 +74,8 @@ def process_logits(logits: torch.Tensor, seen: torch.Tensor, *, temperature: flo
     (nucleus) filtering, the rest set to -inf."""
     if repetition_penalty != 1.0:
         picked = logits.gather(1, seen)
-        logits = logits.scatter(1, seen, torch.where(picked > 0, picked / repetition_penalty, picked * repetition_penalty))
+        penalised = torch.where(picked > 0, picked / repetition_penalty, picked * repetition_penalty)
+        logits = logits.scatter(1, seen, penalised)
     if temperature != 1.0:
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0; found {temperature} (use do_sample=False for greedy)")
@@ -176,13 +177,17 @@ def beam_search(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor 
     finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
     next_position = positions[:, -1] + 1
     for step in range(max_new_tokens):
+        # score every continuation of every beam: the beam's log-probability plus the token's
         logp = process_logits(logits.float(), torch.cat([beam_ids, new], 1),
                               repetition_penalty=repetition_penalty).log_softmax(-1)  # (B*K, V)
         V = logp.shape[-1]
-        total = (scores[:, :, None] + logp.view(B, K, V)).view(B, K * V)
+        total = (scores[:, :, None] + logp.view(B, K, V)).view(B, K * V)  # (B, K*V)
+        # 2K candidates per row: even if K of them end the sentence, K can still go on
         top, index = total.topk(2 * K, dim=1)  # (B, 2K)
         chosen_beam, chosen_token, chosen_score = [], [], []
         for b in range(B):
+            # best first: a candidate ending in </s> is a finished hypothesis (scored with the
+            # length penalty); the others fill the K beams of the next step
             picked = 0
             for score, flat in zip(top[b].tolist(), index[b].tolist()):
                 beam, token = divmod(flat, V)
@@ -197,11 +202,13 @@ def beam_search(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor 
                 picked += 1
                 if picked == K:
                     break
-        beams = torch.tensor(chosen_beam, device=ids.device)
-        tokens = torch.tensor(chosen_token, device=ids.device)
+        # the surviving beams take their parents' tokens and cache rows, plus their new token
+        beams = torch.tensor(chosen_beam, device=ids.device)  # (B*K,) parent row of each new beam
+        tokens = torch.tensor(chosen_token, device=ids.device)  # (B*K,)
         scores = torch.tensor(chosen_score, device=ids.device).view(B, K)
         new = torch.cat([new.index_select(0, beams), tokens[:, None]], 1)
         cache.reorder(beams)
+        # stop when every row has K finished hypotheses; else run only the new tokens
         if all(len(f) >= K for f in finished) or step == max_new_tokens - 1:
             break
         keep = torch.cat([keep.index_select(0, beams), torch.ones_like(keep[:, :1])], 1)

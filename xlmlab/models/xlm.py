@@ -80,9 +80,9 @@ class XLMModel(FamilyModel):
         causal = self.config.causal if causal is None else causal
         start = 0 if cache is None else cache.length
         langs = language_ids(langs, input_ids, self.config.lang2id, self.config.n_langs)
-        if attention_mask is None:
-            attention_mask = torch.cat([torch.ones_like(input_ids[:, :start]), input_ids != self.config.pad_token_id], 1) \
-                if start else input_ids != self.config.pad_token_id
+        if attention_mask is None:  # padding found from pad_token_id; cached positions are all real
+            real = input_ids != self.config.pad_token_id  # (B, T)
+            attention_mask = torch.cat([torch.ones_like(input_ids[:, :start], dtype=torch.bool), real], 1)  # (B, S)
         keep = attention_mask.bool()  # (B, S)
         keep = None if bool(keep.all()) else keep  # None when nothing is padded
         if causal or cache is not None:

@@ -16,7 +16,6 @@ import torch
 from .xnli import DataError
 
 
-
 @dataclass
 class EncodedPairs:
     """Token ids of each pair (`<s> premise </s></s> hypothesis </s>` for XLM-R), with labels."""

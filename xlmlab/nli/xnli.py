@@ -41,7 +41,8 @@ MT_FILE = re.compile(r"^multinli\.(train|dev)\.([a-z]{2,3}(?:-[A-Za-z]+)?)\.tsv$
 
 # Test accuracy (%) of the published full-scale models, XNLI test set, trained on English MultiNLI.
 PUBLISHED = pd.DataFrame({
-    "XLM-R base (XLM-V paper)": [85.4, 78.5, 79.1, 77.7, 76.1, 78.1, 76.3, 73.9, 72.3, 75.6, 73.0, 74.9, 70.5, 65.8, 66.5],
+    "XLM-R base (XLM-V paper)": [85.4, 78.5, 79.1, 77.7, 76.1, 78.1, 76.3, 73.9, 72.3, 75.6, 73.0, 74.9, 70.5,
+                                 65.8, 66.5],
     "XLM-V base": [85.6, 79.6, 79.5, 78.4, 76.9, 79.6, 76.6, 74.0, 73.1, 76.2, 73.0, 75.1, 72.0, 70.5, 69.4],
 }, index=pd.Index(XNLI_LANGUAGES, name="language"))
 
@@ -115,7 +116,8 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
             except json.JSONDecodeError as err:
                 raise DataError(f"{path}:{number}: not a JSON object ({err.msg})") from None
             except (KeyError, TypeError) as err:
-                raise DataError(f"{path}:{number}: expected gold_label, sentence1 and sentence2; missing {err}") from None
+                raise DataError(f"{path}:{number}: expected gold_label, sentence1 and sentence2; "
+                                f"missing {err}") from None
             if gold == "-":
                 dropped += 1
                 continue

@@ -1,8 +1,8 @@
 """What both tokenizers share: special-token layouts, truncation, padding to tensors, loading.
 
 A subclass turns texts into ids without special tokens, as one flat array and the length of
-each text (`_ids_batch`); everything after that is here, written with numpy so that a batch of thousands of texts never goes through
-a Python loop per token:
+each text (`_ids_batch`); everything after that is here, written with numpy so that a batch of
+thousands of texts never goes through a Python loop per token:
 
     texts -> ids per text -> truncated lengths -> one padded (B, L) array with the specials placed
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -152,7 +152,8 @@ class Tokenizer:
         """One token -> its id; a list of tokens -> a list of ids."""
         return self._id(tokens) if isinstance(tokens, str) else [self._id(t) for t in tokens]
 
-    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True, lang: str | None = None) -> str:
+    def decode(self, ids: Sequence[int] | torch.Tensor, skip_special_tokens: bool = True,
+               lang: str | None = None) -> str:
         """Text of the ids, special tokens dropped unless asked otherwise (`lang`: XLM's Moses rules)."""
         if isinstance(ids, torch.Tensor):
             ids = ids.tolist()
@@ -203,38 +204,48 @@ class Tokenizer:
         return batch
 
     def _assemble(self, a: Ragged, b: Ragged | None, limit: int | None) -> dict[str, torch.Tensor]:
+        """Ragged ids of the first (and second) texts -> padded (B, T) arrays with the specials placed.
+
+            a = [5 6 7], b = [8 9], XLM-R layout   ->   <s> 5 6 7 </s> </s> 8 9 </s> <pad> ...
+        """
         L = self.layout
+        pair = b is not None
         flat_a, len_a = a
-        start_a = np.cumsum(len_a) - len_a
-        if b is None:
+        start_a = np.cumsum(len_a) - len_a  # where each row's ids begin in the flat array
+        # 1. how many ids of each text survive truncation (the specials' room comes off first)
+        if not pair:
             keep_a = len_a if limit is None else np.minimum(len_a, max(limit - L.count(False), 0))
             keep_b = np.zeros_like(keep_a)
         else:
             flat_b, len_b = b
             start_b = np.cumsum(len_b) - len_b
-            keep_a, keep_b = (len_a, len_b) if limit is None else longest_first(len_a, len_b, limit - L.count(True), L.odd_token_to_longer)
-        pair = b is not None
-        lengths = keep_a + keep_b + L.count(pair)
+            if limit is None:
+                keep_a, keep_b = len_a, len_b
+            else:
+                keep_a, keep_b = longest_first(len_a, len_b, limit - L.count(True), L.odd_token_to_longer)
+        # 2. one padded array as long as the longest row
+        lengths = keep_a + keep_b + L.count(pair)  # (B,)
         B = len(len_a)
         T = int(lengths.max()) if B else 0
-        ids = np.full((B, T), self.pad_token_id, dtype=np.int64)
-        types = np.zeros((B, T), dtype=np.int64)
-
+        ids = np.full((B, T), self.pad_token_id, dtype=np.int64)  # (B, T)
+        types = np.zeros((B, T), dtype=np.int64)  # (B, T)
+        rows = np.arange(B)[:, None]  # (B, 1)
+        # 3. the start specials, then the first text right after them
         ids[:, :len(L.start)] = L.start
         a_at = np.full(B, len(L.start))
         _place(ids, a_at, flat_a, start_a, keep_a)
-        after_a = a_at + keep_a
-        tail = L.end
+        end_at = a_at + keep_a  # (B,) where the next part goes in each row
+        # 4. for a pair: the middle specials, the second text, and its token type
         if pair:
-            mid = np.arange(len(L.middle))
-            ids[np.arange(B)[:, None], after_a[:, None] + mid] = L.middle
-            b_at = after_a + len(L.middle)
+            ids[rows, end_at[:, None] + np.arange(len(L.middle))] = L.middle
+            b_at = end_at + len(L.middle)
             _place(ids, b_at, flat_b, start_b, keep_b)
-            after_a = b_at + keep_b
-            columns = np.arange(T)[None, :]
+            end_at = b_at + keep_b
+            columns = np.arange(T)[None, :]  # (1, T)
             types[(columns >= b_at[:, None]) & (columns < lengths[:, None])] = L.second_segment_type
-        ids[np.arange(B)[:, None], after_a[:, None] + np.arange(len(tail))] = tail
-        mask = np.arange(T)[None, :] < lengths[:, None]
+        # 5. the end specials; everything after them stays padding, hidden by the mask
+        ids[rows, end_at[:, None] + np.arange(len(L.end))] = L.end
+        mask = np.arange(T)[None, :] < lengths[:, None]  # (B, T)
         out = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask.astype(np.int64))}
         if pair:
             out["token_type_ids"] = torch.from_numpy(types)

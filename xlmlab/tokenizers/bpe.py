@@ -63,7 +63,7 @@ def build_vocab(word_counts: dict[str, int], merges: list[tuple[str, str]]) -> d
         words = {merge_pair(s, pair): c for s, c in words.items()}
     for symbols, c in words.items():
         counts.update({s: c for s in symbols})
-    for w, c in word_counts.items():
+    for w in word_counts:
         for ch in w:
             counts[ch] += 0
             counts[ch + "</w>"] += 0

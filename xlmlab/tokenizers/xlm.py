@@ -29,8 +29,8 @@ from pathlib import Path
 import torch
 from sacremoses import MosesDetokenizer, MosesPunctNormalizer, MosesTokenizer
 
-from .bpe import merge_pair, word_symbols
 from .base import Layout, Ragged, Tokenizer, TokenizerError, check_text, ragged
+from .bpe import merge_pair, word_symbols
 
 SPECIAL_TOKENS = ["<s>", "</s>", "<pad>", "<unk>"] + [f"<special{i}>" for i in range(10)]
 SEGMENTERS = {"zh": "rjieba", "ja": "Mykytea (KyTea)", "th": "pythainlp"}
@@ -65,7 +65,7 @@ def lowercase_and_remove_accent(words: list[str]) -> list[str]:
     return text.split(" ")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def moses(lang: str) -> tuple[MosesPunctNormalizer, MosesTokenizer]:
     return MosesPunctNormalizer(lang=lang), MosesTokenizer(lang=lang)
 

@@ -152,7 +152,8 @@ class Runner:
         if resume and latest is not None:
             self._restore(latest)
         elif not resume and latest is not None:
-            raise FileExistsError(f"{self.out} holds a run ({latest.name}); resume it (--resume) or choose another --out")
+            raise FileExistsError(f"{self.out} holds a run ({latest.name}); resume it (--resume) "
+                                  "or choose another --out")
         self.model.train()
         # one refresh a second at most: a notebook front end drops messages when flooded
         bar = tqdm(total=self.total, initial=self.step, desc=self.desc, disable=not self.progress or self.rank,
@@ -211,8 +212,10 @@ class Runner:
             # DDP averages gradients over processes at the last micro-batch only
             last = i == len(parts) - 1
             sync = self.net.no_sync() if self.world > 1 and not last else contextlib.nullcontext()
+            autocast = torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
+                                      enabled=self.dtype is not None)
             with sync:
-                with torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
+                with autocast:
                     # the sum over the whole effective batch, divided once: micro-batches and processes
                     # add up to exactly the gradient of one big batch
                     loss = self.loss(self.net, batch) * (self.world / s.batch_size)

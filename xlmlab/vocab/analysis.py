@@ -62,7 +62,8 @@ def read_text_dir(directory: str | Path) -> dict[str, list[str]]:
     files = sorted(directory.glob("*.txt"))
     if not files:
         raise FileNotFoundError(f"{directory}: no <lang>.txt files (one sentence per line)")
-    return {f.stem: [line.strip() for line in f.read_text(encoding="utf-8").splitlines() if line.strip()] for f in files}
+    lines = {f.stem: f.read_text(encoding="utf-8").splitlines() for f in files}
+    return {lang: [line.strip() for line in text if line.strip()] for lang, text in lines.items()}
 
 
 def read_flores(directory: str | Path, langs: list[str], split: str = "devtest") -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..paths import home, staged_directory
 from . import unigram
 
-VERSION = 1  # bump when a change alters the files a build writes
+VERSION = 2  # bump when a change alters the files a build writes (2: ALP curves at exact piece counts)
 FILES = ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json")
 
 

@@ -15,7 +15,7 @@ import random
 from babel import Locale
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def names(lang: str) -> tuple[str, ...]:
     """The names of territories, languages and currencies in `lang`, in CLDR's order."""
     locale = Locale.parse(lang)

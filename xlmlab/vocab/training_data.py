@@ -44,7 +44,7 @@ def check_languages(langs: list[str]) -> list[str]:
     return list(langs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _frequencies(lang: str) -> tuple[tuple[str, float], ...]:
     import wordfreq
 

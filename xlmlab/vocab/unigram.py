@@ -92,7 +92,8 @@ def prune(model: pb.ModelProto, extra: int) -> pb.ModelProto:
     XLM-V uses it twice: for the ALP curves (how a language fares with fewer pieces) and to cut
     the union of the cluster vocabularies to exactly N pieces.
     """
-    longer = sorted((p for p in model.pieces if p.type == NORMAL and len(p.piece) > 1), key=lambda p: (-p.score, p.piece))
+    longer = [p for p in model.pieces if p.type == NORMAL and len(p.piece) > 1]
+    longer.sort(key=lambda p: (-p.score, p.piece))
     keep = {p.piece for p in longer[:max(extra, 0)]}
     pruned = pb.ModelProto()
     pruned.CopyFrom(model)

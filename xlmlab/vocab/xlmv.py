@@ -87,7 +87,7 @@ def lexical_vectors(models: dict[str, object]) -> pd.DataFrame:
     column = {p: j for j, p in enumerate(pieces)}
     floor = min(min(scores.values()) for scores in table.values())
     vectors = np.full((len(table), len(pieces)), floor, dtype=np.float32)
-    for i, (lang, scores) in enumerate(table.items()):
+    for i, scores in enumerate(table.values()):
         vectors[i, [column[p] for p in scores]] = list(scores.values())
     return pd.DataFrame(vectors, index=list(table), columns=pieces)
 
@@ -126,16 +126,25 @@ def alp_curves(models: dict[str, object], *, step: int = 500, words: int = 5000)
 
 def allocate(curves: pd.DataFrame, weights: dict[str, float], total: int, *, step: int = 500) -> dict[str, int]:
     """VoCap: pieces beyond the characters go `step` at a time to the language whose ALP gain
-    for them, times its weight, is largest, until `total` extra pieces are given out."""
-    curve = {lang: (g["extra"].to_numpy(), g["alp"].to_numpy()) for lang, g in curves.sort_values("extra").groupby("lang")}
-    extra = dict.fromkeys(sorted(curve), 0)
+    for them, times its weight, is largest, until `total` extra pieces are given out.
+
+    A greedy water-filling: ALP curves rise steeply first and flatten, so each round's best use
+    of `step` more pieces is the language still on the steep part of its curve, scaled by how
+    much of the data it is (weight = probability^beta).
+    """
+    by_language = curves.sort_values("extra").groupby("lang")
+    curve = {lang: (g["extra"].to_numpy(), g["alp"].to_numpy()) for lang, g in by_language}
+    extra = dict.fromkeys(sorted(curve), 0)  # every language starts with its characters only
 
     def gain(lang: str) -> float:
+        """Weighted ALP gain of `step` more pieces for `lang`, read off its curve (interpolated)."""
         x, y = curve[lang]  # flat beyond the curve's end: more pieces than the model has help nothing
         return weights[lang] * (np.interp(extra[lang] + step, x, y) - np.interp(extra[lang], x, y))
 
+    # hand out whole steps to the language that gains most from its next one ...
     while sum(extra.values()) + step <= total:
         extra[max(extra, key=gain)] += step
+    # ... and the remainder, less than a step, to the language that gains most then
     extra[max(extra, key=gain)] += total - sum(extra.values())
     return extra
 
@@ -164,7 +173,8 @@ def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alph
     models = {}
     for c, capacity in tqdm(sorted(capacities.items()), desc="cluster models", leave=False):
         langs = sorted(lang for lang, k in clusters.items() if k == c)
-        path = cache_path("cluster", {"langs": langs, "size": capacity, "alpha": alpha, "top": top}).with_suffix(".model")
+        key = {"langs": langs, "size": capacity, "alpha": alpha, "top": top}
+        path = cache_path("cluster", key).with_suffix(".model")
         if not path.is_file():
             counts = mixed_counts(langs, sampling_probabilities(langs, alpha), top=top)
             _train_within(counts, capacity, path)
@@ -173,21 +183,27 @@ def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alph
 
 
 def build(langs: list[str], size: int, out: Path | None = None, *, settings: XLMVSettings = XLMVSettings(),
-               equal_size: bool = False) -> Path:
+          equal_size: bool = False) -> Path:
     """The XLM-V method end to end; `equal_size` grows capacities until the union has `size` pieces."""
     langs = check_languages(sorted(langs))
     key = {"method": "xlmv", "langs": langs, "size": size, "equal_size": equal_size, **asdict(settings)}
     cached = cache_path("xlmv", key)
     if (cached / "vocabulary.json").is_file():
         return copy_to(cached, out)
+    # steps 1-3: a model per language, the languages as vectors of log-probabilities, clusters
     models = per_language_models(langs, settings.per_language_size, top=settings.top)
     clusters = cluster(lexical_vectors(models), settings.k, settings.seed)
+    # step 4: VoCap weights languages by their share of the data to the power beta; every cluster
+    # needs its languages' characters, the rest of the budget goes where the ALP gain is largest
     weights = {lang: p ** settings.vocap_beta for lang, p in sampling_probabilities(langs, 1.0).items()}
     chars = {c: len(set().union(*(characters(models[lang]) for lang in langs if clusters[lang] == c)))
              for c in sorted(set(clusters.values()))}
-    allocation = allocate(alp_curves(models, step=settings.step), weights, max(size - sum(chars.values()), 0),
-                          step=settings.step)
+    curves = alp_curves(models, step=settings.step)
+    allocation = allocate(curves, weights, max(size - sum(chars.values()), 0), step=settings.step)
     capacities = cluster_capacities(allocation, clusters, chars, size)
+    # step 5: a model per cluster at its capacity, and their union. Pieces shared by clusters
+    # count once in the union, so it falls short of `size`; with `equal_size`, scale every
+    # capacity up (2% beyond the shortfall each round) until the union is large enough
     scale, union = 1.0, None
     for _ in range(6):
         target = cluster_capacities(allocation, clusters, chars, round(size * scale))
@@ -199,8 +215,9 @@ def build(langs: list[str], size: int, out: Path | None = None, *, settings: XLM
         if count_pieces(union) < size:
             raise VocabularyError(f"the clusters' data cannot supply {size:,} distinct pieces "
                                   f"(reached {count_pieces(union):,}); use a smaller size")
+        # cut to exactly `size`: the control pieces, every character, the best longer pieces
         controls = count_pieces(union) - len(unigram.scores(union))
-        union = unigram.prune(union, size - controls - len(characters(union)))  # exactly `size` pieces
+        union = unigram.prune(union, size - controls - len(characters(union)))
     info = key | {"clusters": clusters, "allocation": allocation, "capacities": capacities,
                   "scale": scale, "pieces": count_pieces(union)}
     write_directory(cached, union, info)
