@@ -25,7 +25,7 @@ multilingual pretraining, since the embedded models' weights are random. Given n
 Latin script in every language, and digits are ASCII everywhere: both make transfer easier than
 in real text.
 
-    python -m xlmlab.nli_sample data/xnli-sample     # rewrites the committed files
+    python -m xlmlab.nli.sample data/xnli-sample     # rewrites the committed files
 """
 
 from __future__ import annotations

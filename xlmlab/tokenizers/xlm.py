@@ -1,6 +1,6 @@
 """The XLM tokenizer: Moses preprocessing per language, then BPE over words ending in `</w>`.
 
-Unlike SentencePiece (`sentencepiece_tokenizer.py`), which reads raw text, XLM's vocabulary was
+Unlike SentencePiece (`spm.py`), which reads raw text, XLM's vocabulary was
 learned on text that went through the Moses scripts first, so the same steps must run here:
 
     replace unicode punctuation     "。" -> ". ", "“" -> '"', full-width digits -> ASCII ...
