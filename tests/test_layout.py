@@ -145,7 +145,7 @@ def test_a_wheel_install_carries_every_subpackage(tmp_path):
     shutil.copytree(ROOT / "xlmlab", source / "xlmlab", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                             "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("xlmlab-*.whl"))
