@@ -148,3 +148,23 @@ def test_gradients_match_reference(architecture, tmp_path):
              (body.layers[0].attn.q.weight, ref.get_submodule(first_query).weight)]
     for mine, theirs in pairs:
         assert (mine.grad - theirs.grad).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize("architecture", ["XLMRobertaForMaskedLM", "XLMWithLMHeadModel"])
+def test_masked_positions_give_the_reference_logits_of_those_positions_only(architecture, tmp_path):
+    """fairseq's masked-LM head: only the masked rows are projected, (M, V), and they are exactly
+    the full model's logits there (the reference computes every position)."""
+    ref, ours = load_pair(architecture, tmp_path)
+    ids, mask = padded_batch(ref.config.vocab_size, ref.config.pad_token_id)
+    masked = (torch.rand(ids.shape, generator=torch.Generator().manual_seed(0)) < 0.15) & mask.bool()
+    masked[0, 1] = True  # at least one
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if architecture == "XLMWithLMHeadModel":
+        inputs["langs"] = torch.ones_like(ids)
+    with torch.no_grad():
+        only = ours(**inputs, masked_positions=masked)
+        assert only.shape == (int(masked.sum()), ref.config.vocab_size)
+        torch.testing.assert_close(only, ours(**inputs)[masked], rtol=0, atol=0)
+        assert_same(only, reference_output(ref, **inputs)[masked])
+    with pytest.raises(ValueError, match="masked_positions must be a bool tensor of shape"):
+        ours(ids, mask, masked_positions=masked.long())

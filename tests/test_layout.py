@@ -30,8 +30,9 @@ ALLOWED = {
     "load": {"paths", "models", "tokenizers", "hub", "tiny_models"},
     "train": {"paths", "device", "models", "tokenizers", "load"},
     "nli": {"paths", "device", "models", "tokenizers", "load", "train"},
+    "pretrain": {"paths", "device", "models", "tokenizers", "load", "train"},
     "cli": {"paths", "device", "hub", "models", "tokenizers", "vocab", "tiny_clm", "tiny_models", "load", "train",
-            "nli"},
+            "nli", "pretrain"},
     "__main__": {"cli"},
 }
 PUBLIC = ["load_model", "load_tokenizer", "save_model", "build_model", "generate_text", "read_xnli", "Runner",
@@ -156,7 +157,8 @@ def test_a_wheel_install_carries_every_subpackage(tmp_path):
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                                 str(wheel)], capture_output=True, text=True)
     assert installed.returncode == 0, installed.stderr
-    code = ("import xlmlab, xlmlab.models, xlmlab.tokenizers, xlmlab.vocab, xlmlab.train, xlmlab.nli, xlmlab.cli; "
+    code = ("import xlmlab, xlmlab.models, xlmlab.tokenizers, xlmlab.vocab, xlmlab.train, xlmlab.nli, "
+            "xlmlab.pretrain, xlmlab.cli; "
             "print(xlmlab.__file__)")
     env = {**os.environ, "PYTHONPATH": str(target)}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)

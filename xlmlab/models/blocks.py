@@ -5,6 +5,7 @@
 
 This is the BERT / original-Transformer order ("post-LN"): the normalisation comes after the
 residual sum. XLM, XLM-R and XLM-V all use it; their blocks differ only in sizes and epsilon.
+`select_positions` serves both LM heads: the masked objectives project only the masked rows.
 """
 
 from __future__ import annotations
@@ -65,3 +66,14 @@ class Block(nn.Module):
         h = self.ffn(x)
         h += x
         return self.ln2(h)  # (B, T, C)
+
+
+def select_positions(hidden: torch.Tensor, positions: torch.Tensor | None) -> torch.Tensor:
+    """hidden (B, T, C) -> the rows where `positions` (B, T, bool) is True, (M, C), in row-major
+    order (as `hidden[positions]` and as the targets `input_ids[positions]`); None: all of hidden."""
+    if positions is None:
+        return hidden
+    if positions.dtype != torch.bool or positions.shape != hidden.shape[:2]:
+        raise ValueError(f"masked_positions must be a bool tensor of shape {tuple(hidden.shape[:2])}; "
+                         f"found {positions.dtype} of shape {tuple(positions.shape)}")
+    return hidden[positions]  # (M, C)

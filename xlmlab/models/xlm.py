@@ -20,7 +20,7 @@ from torch import nn
 
 from .attention import causal_padding_mask, padding_mask
 from .base import FamilyModel
-from .blocks import Block
+from .blocks import Block, select_positions
 from .config import XLMConfig
 from .generation import generate
 from .kv_cache import KVCache
@@ -107,7 +107,6 @@ class XLMModel(FamilyModel):
         return KVCache.empty(len(self.layers), batch_size, heads, max_length, self.config.emb_dim // heads,
                              device=weight.device, dtype=weight.dtype)
 
-
     def checkpoint_names(self) -> dict[str, str]:
         """Module paths here -> module paths in the published checkpoints."""
         names = {
@@ -149,15 +148,16 @@ class XLMWithLMHead(FamilyModel):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
                 causal: bool | None = None, *, positions: torch.Tensor | None = None,
-                cache: KVCache | None = None) -> torch.Tensor:
+                cache: KVCache | None = None, masked_positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (B, T, V); with `masked_positions` (B, T) bool, only those rows (M, V), as the
+        MLM and TLM objectives need them."""
         hidden = self.transformer(input_ids, attention_mask, langs, token_type_ids, causal,
-                                  positions=positions, cache=cache)
-        return self.proj(hidden)
+                                  positions=positions, cache=cache)  # (B, T, C)
+        return self.proj(select_positions(hidden, masked_positions))  # (B, T, V) or (M, V)
 
     def generate(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
         """Causal generation with a key/value cache; see `xlmlab.models.generation.generate`."""
         return generate(self, input_ids, **kwargs)
-
 
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
@@ -201,7 +201,6 @@ class XLMForSequenceClassification(FamilyModel):
                 causal: bool | None = None) -> torch.Tensor:
         hidden = self.transformer(input_ids, attention_mask, langs, token_type_ids, causal)  # (B, T, C)
         return self.act(self.summary(self.dropout(self.summarize(hidden))))  # (B, num_labels)
-
 
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
