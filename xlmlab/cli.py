@@ -3,6 +3,7 @@
     xlmlab assets                       build the embedded tiny models
     xlmlab vocab build | compare        vocabularies the XLM-R and XLM-V ways, compared per language
     xlmlab xnli train | eval            fine-tune on NLI, accuracy per language
+    xlmlab pretrain                     MLM and/or TLM on parallel text, masked accuracy per language
 
 Each parser names its handler (`set_defaults(handler=...)`), which reads the arguments, calls
 the package and prints the result.
@@ -30,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     assets.set_defaults(handler=run_assets)
     _vocab_commands(commands)
     _xnli_commands(commands)
+    _pretrain_command(commands)
     return parser
 
 
@@ -194,4 +196,46 @@ def run_xnli_eval(args) -> int:
     _print_accuracies(results)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+# pretrain ---------------------------------------------------------------------------------------
+def _pretrain_command(commands) -> None:
+    pretrain = commands.add_parser("pretrain", help="MLM and/or TLM on parallel text; writes OUT/best, checkpoints")
+    pretrain.add_argument("--model", required=True, help="a masked or causal LM to start from (tiny-xlmr: random)")
+    pretrain.add_argument("--tokenizer", help="a tokenizer directory or name (default: the model's)")
+    pretrain.add_argument("--objective", choices=["mlm", "tlm", "mlm+tlm"], default="mlm")
+    pretrain.add_argument("--train", type=Path, default=None,
+                          help="a data/parallel directory (default: the one in this checkout)")
+    pretrain.add_argument("--languages", nargs="+", help="languages besides English (default: all 14)")
+    pretrain.add_argument("--alpha", type=float, default=0.3, help="language sampling exponent (XLM-R 0.3)")
+    pretrain.add_argument("--out", required=True, type=Path)
+    defaults = Settings()
+    for name, kind in [("max-steps", int), ("batch-size", int), ("micro-batch-size", int), ("lr", float),
+                       ("warmup", float), ("max-length", int), ("eval-every", int), ("save-every", int),
+                       ("seed", int)]:
+        field = name.replace("-", "_")
+        pretrain.add_argument(f"--{name}", type=kind, default=None, help=f"(default: {getattr(defaults, field)})")
+    pretrain.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default=None)
+    pretrain.add_argument("--device", help="cuda, cuda:1, mps, cpu (default: the first GPU, else the CPU)")
+    pretrain.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    pretrain.add_argument("--quiet", action="store_true", help="no progress bars")
+    pretrain.set_defaults(handler=run_pretrain)
+
+
+def run_pretrain(args) -> int:
+    from . import parallel
+    from .pretrain import PretrainRunner
+
+    overrides = {k: v for k, v in vars(args).items() if v is not None and k in Settings.__dataclass_fields__}
+    directory = args.train or parallel.COMMITTED
+    train = parallel.pairs("train", args.languages, directory)
+    evals = {"eval": parallel.pairs("eval", args.languages, directory)}
+    runner = PretrainRunner(args.model, train, evals, args.out, Settings(**overrides), objective=args.objective,
+                            alpha=args.alpha, progress=not args.quiet, tokenizer=args.tokenizer)
+    runner.fit(resume=args.resume)
+    result = runner.result()
+    _print_accuracies(result["accuracy"])
+    print(f"best step {result['best_step']} of {result['total_steps']}: {args.out / 'best'}; "
+          f"metrics: {args.out / 'metrics.json'}")
     return 0

@@ -281,6 +281,24 @@ def read_eval(directory: Path = COMMITTED) -> pd.DataFrame:
     return _read_tsv(Path(directory) / "eval.tsv", XNLI_LANGUAGES)
 
 
+def pairs(split: str = "train", languages: list[str] | None = None, directory: Path = COMMITTED) -> pd.DataFrame:
+    """English-X pairs as one table (language, en, text): the training files, or the held-out set
+    ("eval") with one row per language and English string."""
+    if split not in ("train", "eval"):
+        raise ValueError(f"split {split!r}; expected 'train' or 'eval'")
+    languages = languages or XNLI_LANGUAGES[1:]
+    unknown = sorted(set(languages) - set(XNLI_LANGUAGES[1:]))
+    if unknown:
+        raise ValueError(f"no parallel text for {unknown}; the languages are {XNLI_LANGUAGES[1:]}")
+    if split == "eval":
+        table = read_eval(directory)
+        frames = [pd.DataFrame({"language": lang, "en": table["en"], "text": table[lang]}) for lang in languages]
+    else:
+        frames = [read_train(lang, directory).rename(columns={lang: "text"}).assign(language=lang)
+                  [["language", "en", "text"]] for lang in languages]
+    return pd.concat(frames, ignore_index=True)
+
+
 def _read_tsv(path: Path, columns: list[str]) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; build it with python -m xlmlab.parallel --download DIR "

@@ -84,10 +84,13 @@ class Runner:
 
     # setup ------------------------------------------------------------------------------------------
     def __init__(self, model: str | os.PathLike, train: pd.DataFrame, evals: dict[str, pd.DataFrame],
-                 out: str | os.PathLike, settings: Settings | None = None, *, progress: bool = True):
+                 out: str | os.PathLike, settings: Settings | None = None, *, progress: bool = True,
+                 tokenizer: str | os.PathLike | None = None):
         self.settings = s = settings or Settings()
         self.out = Path(out)
         self.source = locate(model)
+        # the tokenizer's directory: the model's, or another (a vocabulary built for a new model)
+        self.tokenizer_source = locate(tokenizer, weights=False) if tokenizer is not None else self.source
         self.train_frame, self.evals = train, evals
         self.progress = progress
         if not evals:
@@ -103,7 +106,7 @@ class Runner:
             raise ValueError(f"batch_size {s.batch_size} does not split over {self.world} processes")
         self.share = s.batch_size // self.world  # examples per process per step
         self.micro = min(s.micro_batch_size or self.share, self.share)
-        self.tokenizer = load_tokenizer(self.source)
+        self.tokenizer = load_tokenizer(self.tokenizer_source)
         self.selection = Selection(self.metric, self.group)
         self.log_rows: list[tuple] = []  # (step, loss, lr, grad_norm, samples_per_s)
 
@@ -181,6 +184,8 @@ class Runner:
         epoch, index = divmod(step, self.steps_per_epoch)
         if index == 0 or getattr(self, "_epoch", None) != epoch:
             self._epoch = epoch
+            if hasattr(self.train_data, "set_epoch"):  # data that changes every epoch (MLM masks)
+                self.train_data.set_epoch(epoch)
             self._batches = length_grouped_batches(self.train_data.lengths, self.settings.batch_size,
                                                    seed=self.settings.seed, epoch=epoch)
         return self._batches[index][self.rank::self.world]
@@ -253,7 +258,7 @@ class Runner:
     def _evaluate_and_select(self) -> None:
         if self.rank == 0:
             if self.selection.record(self.step, self.evaluate()):
-                checkpoints.save_model_directory(self.model, self.source, self.out / "best")
+                checkpoints.save_model_directory(self.model, self.tokenizer_source, self.out / "best")
             self._write_metrics()
         if self.world > 1:
             dist.barrier()
