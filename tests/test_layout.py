@@ -32,6 +32,7 @@ ALLOWED = {
     "train": {"paths", "device", "models", "tokenizers", "load"},
     "nli": {"paths", "device", "models", "tokenizers", "load", "train"},
     "pretrain": {"paths", "device", "models", "tokenizers", "load", "train", "parallel"},
+    "probe": {"models", "tokenizers"},
     "cli": {"paths", "device", "hub", "models", "tokenizers", "vocab", "tiny_clm", "tiny_models", "load", "train",
             "nli", "pretrain", "parallel"},
     "__main__": {"cli"},
@@ -40,7 +41,7 @@ PUBLIC = ["load_model", "load_tokenizer", "save_model", "build_model", "generate
           "Settings", "TrainingDiverged", "PUBLISHED", "XLMConfig", "XLMRConfig", "XLMModel", "XLMWithLMHead",
           "XLMForSequenceClassification", "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
           "SentencePieceTokenizer", "XLMTokenizer", "CheckpointError", "ConfigError", "DataError",
-          "ModelNotFoundError", "TokenizerError", "try_gpu"]
+          "ModelNotFoundError", "TokenizerError", "try_gpu", "fill_mask", "embed"]
 
 
 def modules() -> dict[str, Path]:

@@ -6,6 +6,8 @@
     tok = xlmlab.load_tokenizer("FacebookAI/xlm-roberta-base")
     batch = tok(["Hello world", "Hallo Welt"])          # input_ids, attention_mask: (B, L)
     xnli = xlmlab.read_xnli("XNLI-1.0/xnli.test.tsv")  # language, premise, hypothesis, label, split
+    xlmlab.fill_mask(model, tok, "Paris is the <mask> of France.")  # top 5: token, token_id, score, sequence
+    vectors = xlmlab.embed(model, tok, ["Hello world"], layer=6)      # (1, H) sentence vectors
 """
 
 from .device import try_gpu
@@ -29,6 +31,7 @@ from .models import (
 )
 from .nli import DataError, NLIRunner, read_xnli
 from .nli import NLIRunner as Runner  # the runner on its best-known task, under its first name
+from .probe import embed, fill_mask
 from .tokenizers import SentencePieceTokenizer, TokenizerError, XLMTokenizer
 from .train import Settings, TrainingDiverged
 
@@ -40,5 +43,5 @@ __all__ = [
     "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
     "SentencePieceTokenizer", "XLMTokenizer", "TokenizerError",
     "build_model", "generate_text", "load_model", "load_tokenizer", "save_model", "try_gpu",
-    "DataError", "read_xnli", "NLIRunner", "Runner", "Settings", "TrainingDiverged",
+    "embed", "fill_mask", "DataError", "read_xnli", "NLIRunner", "Runner", "Settings", "TrainingDiverged",
 ]
