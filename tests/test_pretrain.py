@@ -1,7 +1,13 @@
 """Pretraining with the shared runner: MLM and TLM examples, learning, exact resume, published layout."""
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,13 +90,36 @@ def test_mlm_learns_masked_tokens(model_dir, data, tmp_path):
     assert runner.result()["accuracy"]["dev"]["avg"] > before + 3
 
 
-def test_resume_after_an_interruption_masks_and_trains_exactly_as_without(model_dir, data, tmp_path):
+@pytest.fixture(scope="module")
+def xlm_mlm_dir(xlm_dir, tmp_path_factory):
+    """A small bidirectional XLM with de, en and sw language embeddings, without dropout, and
+    the test's BPE vocabulary: a model TLM can train."""
+    target = tmp_path_factory.mktemp("models") / "xlm-mlm"
+    lang2id = {"de": 0, "en": 1, "sw": 2}
+    vocab_size = len(json.loads((xlm_dir / "vocab.json").read_text()))
+    config = xlmlab.XLMConfig(vocab_size=vocab_size, emb_dim=32, n_layers=2, n_heads=4, n_langs=3, lang2id=lang2id,
+                              id2lang={i: lang for lang, i in lang2id.items()}, dropout=0.0, attention_dropout=0.0,
+                              max_position_embeddings=64)
+    torch.manual_seed(0)
+    xlmlab.save_model(xlmlab.build_model(config), target)
+    for name in ("vocab.json", "merges.txt"):
+        shutil.copy(xlm_dir / name, target)
+    (target / "tokenizer_config.json").write_text(json.dumps({"lang2id": lang2id}))
+    return target
+
+
+@pytest.mark.parametrize("objective", ["mlm", "mlm+tlm"])
+def test_resume_after_an_interruption_masks_and_trains_exactly_as_without(objective, model_dir, xlm_mlm_dir, data,
+                                                                           tmp_path):
     train, evals = data
-    full = PretrainRunner(model_dir, train, evals, tmp_path / "full", settings(), progress=False)
-    full.steps_per_epoch = 3  # several epochs in 8 steps: masks change at every epoch boundary
-    full.fit()
-    broken = PretrainRunner(model_dir, train, evals, tmp_path / "broken", settings(), progress=False)
-    broken.steps_per_epoch = 3
+    model = model_dir if objective == "mlm" else xlm_mlm_dir  # TLM needs XLM's language embeddings
+
+    def runner(out):
+        run = PretrainRunner(model, train, evals, out, settings(), objective=objective, progress=False)
+        run.steps_per_epoch = 3  # several epochs in 8 steps: masks change at every epoch boundary
+        return run
+    runner(tmp_path / "full").fit()
+    broken = runner(tmp_path / "broken")
     step = broken._train_step
 
     def interrupted(i):
@@ -100,14 +129,47 @@ def test_resume_after_an_interruption_masks_and_trains_exactly_as_without(model_
     broken._train_step = interrupted
     with pytest.raises(KeyboardInterrupt):
         broken.fit()
-    resumed = PretrainRunner(model_dir, train, evals, tmp_path / "broken", settings(), progress=False)
-    resumed.steps_per_epoch = 3
-    resumed.fit(resume=True)
+    runner(tmp_path / "broken").fit(resume=True)
     a = load_file(tmp_path / "full" / "checkpoint-8" / "model.safetensors")
     b = load_file(tmp_path / "broken" / "checkpoint-8" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads((tmp_path / "full" / "metrics.json").read_text())["accuracy"] == \
         json.loads((tmp_path / "broken" / "metrics.json").read_text())["accuracy"]
+
+
+def pretrain_args(model, out, *extra):
+    return ["pretrain", "--model", model, "--objective", "mlm", "--languages", *LANGS, "--out", out,
+            "--max-steps", 12, "--batch-size", 8, "--max-length", 32, "--lr", 2e-3, "--warmup", 0,
+            "--save-every", 4, "--eval-every", 4, "--seed", 5, "--device", "cpu", "--quiet", *extra]
+
+
+def run_cli(*args) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "xlmlab", *map(str, args)], env=env,
+                            cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def test_pretraining_killed_hard_resumes_to_exactly_the_uninterrupted_result(model_dir, tmp_path):
+    """MLM from the command line, killed with SIGKILL after its first checkpoint; the resumed
+    run masks, samples and trains as if nothing had happened."""
+    whole = run_cli(*pretrain_args(model_dir, tmp_path / "whole"))
+    assert whole.wait(timeout=600) == 0, whole.stdout.read()
+    out = tmp_path / "killed"
+    victim = run_cli(*pretrain_args(model_dir, out))
+    deadline = time.time() + 600
+    while not (out / "latest").is_file() or (out / "latest").read_text().strip() == "checkpoint-4":
+        assert victim.poll() is None and time.time() < deadline, "the run ended before it could be killed"
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    resumed = run_cli(*pretrain_args(model_dir, out, "--resume"))
+    log = resumed.communicate(timeout=600)[0]
+    assert resumed.returncode == 0, log
+    a = load_file(tmp_path / "whole" / "checkpoint-12" / "model.safetensors")
+    b = load_file(out / "checkpoint-12" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert (tmp_path / "whole" / "metrics.csv").read_text() == (out / "metrics.csv").read_text()
 
 
 def test_the_cli_writes_a_masked_lm_that_transformers_loads(model_dir, tmp_path):
