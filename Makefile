@@ -66,6 +66,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/vocab_build_time.py
 	$(BIN)/python benchmarks/generate_speed.py
 	$(BIN)/python benchmarks/train_cpu.py
+	$(BIN)/python benchmarks/mlm_step_cpu.py
 	$(BIN)/python benchmarks/sparse_embeddings.py
 
 clean:

@@ -192,3 +192,5 @@ def test_pretraining_refuses_a_classifier(tmp_path, data):
     shutil.copy(xlmlab.load.locate("tiny-xlmr") / "sentencepiece.bpe.model", tmp_path / "clf")
     with pytest.raises(ValueError, match="pretraining needs a language model"):
         PretrainRunner(tmp_path / "clf", data[0], data[1], tmp_path / "run", settings(), progress=False)
+    with pytest.raises(ValueError, match="MLM and TLM need a bidirectional model; this one is causal"):
+        PretrainRunner("tiny-xlm", data[0], data[1], tmp_path / "run2", settings(), progress=False)

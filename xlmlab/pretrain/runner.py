@@ -48,6 +48,9 @@ class PretrainRunner(Runner):
         if model.architecture not in LM_ARCHITECTURES:
             raise ValueError(f"{directory}: pretraining needs a language model ({' or '.join(LM_ARCHITECTURES)}); "
                              f"found {model.architecture}")
+        if getattr(model.config, "causal", False):
+            raise ValueError(f"{directory}: MLM and TLM need a bidirectional model; this one is causal "
+                             "(causal: true in config.json, a CLM like tiny-xlm)")
         return model
 
     def encode(self, frame: pd.DataFrame) -> MaskedExamples:
