@@ -100,6 +100,11 @@ class XLMRConfig(_Config):
         """The standard deviation new weights are drawn with (the reference's `initializer_range`)."""
         return self.extra.get("initializer_range", 0.02)
 
+    @property
+    def max_tokens(self) -> int:
+        """The longest sequence the positions allow: they start after the padding index (514 -> 512)."""
+        return self.max_position_embeddings - self.pad_token_id - 1
+
 
 @dataclass
 class XLMConfig(_Config):
@@ -150,6 +155,11 @@ class XLMConfig(_Config):
     def init_std(self) -> float:
         """The standard deviation new weights are drawn with (the reference's `init_std`)."""
         return self.extra.get("init_std", 0.02)
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest sequence the positions allow (they start at 0)."""
+        return self.max_position_embeddings
 
     @property
     def has_lang_embeddings(self) -> bool:

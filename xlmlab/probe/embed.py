@@ -28,7 +28,7 @@ def embed(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], *, lang:
     (L + 1, N, H) from every layer with `layer="all"`, all from one pass over the texts.
 
     `lang` is the texts' language (XLM: its Moses rules and language embedding); texts longer
-    than `max_length` tokens are truncated.
+    than `max_length` tokens (or than the model's positions allow) are truncated.
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}; found {pooling!r}")
@@ -39,6 +39,7 @@ def embed(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], *, lang:
     texts = list(texts)
     device = next(model.parameters()).device
     langs = {"langs": lang} if lang is not None and getattr(model, "takes_langs", False) else {}
+    max_length = min(max_length, model.config.max_tokens)
     wanted = list(range(depth + 1)) if layer == "all" else [depth if layer is None else layer]
     out = torch.empty(len(wanted), len(texts), _width(body))
     starts = range(0, len(texts), batch_size)

@@ -40,7 +40,7 @@ def fill_mask(model: nn.Module, tokenizer: Tokenizer, text: str | Sequence[str],
         raise ValueError("fill_mask needs at least one text")
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1; found {top_k}")
-    batch = tokenizer(texts, lang=lang)
+    batch = tokenizer(texts, lang=lang, max_length=model.config.max_tokens)
     ids, attention = batch["input_ids"], batch["attention_mask"]  # (B, T)
     masked = ids == tokenizer.mask_token_id  # (B, T)
     per_text = masked.sum(1)

@@ -1,15 +1,24 @@
-"""Training statistics for vocabularies: word counts per language from `wordfreq`, and how
-much text each language really has (CC-100 sizes), which decides how languages are weighted.
+"""Training statistics for vocabularies: word counts per language from `wordfreq` (and, if
+asked, from real running text), and how much text each language really has (CC-100 sizes),
+which decides how languages are weighted.
 
 SentencePiece can learn a vocabulary from `word<TAB>count` lines instead of raw text. wordfreq
 gives relative frequencies; they are scaled to a modest total (a million by default), because
 huge counts make SentencePiece's training very slow without changing the pieces much.
 
     word_counts("de", total=1000)  ->  {'die': 31, 'der': 30, 'und': 24, ...}
+
+Two sources (`source=`):
+    "words"       wordfreq's lists alone: lowercase words, digits written as 0, no punctuation;
+    "words+text"  those plus the training side of `data/parallel` (`xlmlab.parallel`), real
+                  human-translated sentences split at spaces: punctuation, digits, capitals and
+                  placeholders as text has them. The text gets TEXT_SHARE of each language's
+                  total; languages wordfreq lacks (Swahili, Thai) are text alone.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 
 # CC-100, uncompressed GiB per language (XLM-R paper, appendix): how unequal real corpora are.
@@ -27,21 +36,67 @@ DEFAULT_GIB = 2.0  # languages wordfreq has but the table lacks (fil, sh): a low
 DEFAULT_LANGUAGES = ["ar", "bn", "de", "en", "es", "fa", "fr", "he", "hi", "is", "ja", "ru", "ta", "uk", "ur", "zh"]
 
 
-def languages() -> list[str]:
-    """The languages wordfreq has full lists for (42)."""
+# The 15 XNLI languages, the embedded models' languages: all have parallel text, 13 word lists
+XNLI_LANGUAGES = ["ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"]
+
+SOURCES = ("words", "words+text")
+TEXT_SHARE = 0.25  # of a language's total, with "words+text", when wordfreq has the language too
+
+
+def languages(source: str = "words") -> list[str]:
+    """The languages a source has statistics for: wordfreq's full lists (42), plus those of the
+    parallel text with "words+text"."""
     import wordfreq
 
-    return sorted(wordfreq.available_languages(wordlist="best"))
+    known = set(wordfreq.available_languages(wordlist="best"))
+    if check_source(source) == "words+text":
+        known |= set(XNLI_LANGUAGES)
+    return sorted(known)
 
 
-def check_languages(langs: list[str]) -> list[str]:
-    known = languages()
+def check_source(source: str) -> str:
+    if source not in SOURCES:
+        raise ValueError(f"source {source!r}; expected one of {SOURCES}")
+    return source
+
+
+def check_languages(langs: list[str], source: str = "words") -> list[str]:
+    known = languages(source)
     unknown = [lang for lang in langs if lang not in known]
     if unknown:
-        raise ValueError(f"no word statistics for {unknown}; wordfreq has {known}")
+        raise ValueError(f"no word statistics for {unknown} in source {source!r}; it has {known}")
     if not langs:
         raise ValueError("no languages given")
     return list(langs)
+
+
+COVERAGE = 0.9995  # SentencePiece's character_coverage unless a build asks for another
+
+
+def source_key(source: str, character_coverage: float = COVERAGE) -> dict:
+    """What a source and a coverage add to a build's cache key: nothing for word lists at the
+    default coverage, so that those builds keep the keys they had before these settings."""
+    key = {} if check_source(source) == "words" else {"source": source}
+    return key if character_coverage == COVERAGE else key | {"character_coverage": character_coverage}
+
+
+@functools.cache
+def _text_frequencies(lang: str) -> tuple[tuple[str, int], ...]:
+    """Words (split at spaces) of the distinct sentences of `lang` in the parallel training text
+    (for English: the English sides of every language's pairs), with their counts."""
+    from .. import parallel
+
+    frame = parallel.pairs("train")
+    sentences = set(frame["en"]) if lang == "en" else set(frame.loc[frame["language"] == lang, "text"])
+    counts = collections.Counter(word for sentence in sorted(sentences) for word in sentence.split())
+    return tuple(sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])))
+
+
+def text_counts(lang: str, *, total: int) -> dict[str, int]:
+    """The running text's words of `lang`, counts scaled to about `total` (each at least 1)."""
+    items = _text_frequencies(lang)
+    mass = sum(c for _, c in items)
+    return {w: max(1, round(c / mass * total)) for w, c in items}
 
 
 @functools.cache
@@ -55,14 +110,29 @@ def _frequencies(lang: str) -> tuple[tuple[str, float], ...]:
 CAPITALISED = 0.1  # wordfreq's lists are lowercase; real text is not
 
 
-def word_counts(lang: str, *, total: int = 1_000_000, top: int = 10_000) -> dict[str, int]:
-    """The `top` most frequent words of `lang`, counts scaled to about `total` (each at least 1).
+def word_counts(lang: str, *, total: int = 1_000_000, top: int = 10_000, source: str = "words") -> dict[str, int]:
+    """The `top` most frequent words of `lang`, counts scaled to about `total` (each at least 1);
+    with source "words+text", the running text's words mixed in (TEXT_SHARE of `total`).
 
     wordfreq lowercases everything, so each word also appears capitalised with a tenth of its
     count: without it no capital letter would be in any vocabulary, and every name in the
     evaluation text would start with an unknown piece. Both methods get the same counts.
     """
-    check_languages([lang])
+    check_languages([lang], source)
+    if source == "words":
+        return _list_counts(lang, total, top)
+    import wordfreq
+
+    if lang not in wordfreq.available_languages(wordlist="best"):
+        return text_counts(lang, total=total)
+    counts = _list_counts(lang, round(total * (1 - TEXT_SHARE)), top)
+    for w, c in text_counts(lang, total=round(total * TEXT_SHARE)).items():
+        counts[w] = counts.get(w, 0) + c
+    return counts
+
+
+def _list_counts(lang: str, total: int, top: int) -> dict[str, int]:
+    """wordfreq's `top` words of `lang`, each also capitalised, counts scaled to about `total`."""
     items = _frequencies(lang)[:top]
     mass = sum(f for _, f in items) * (1 + CAPITALISED)
     counts: dict[str, int] = {}
@@ -85,11 +155,12 @@ def sampling_probabilities(langs: list[str], alpha: float) -> dict[str, float]:
 
 
 def mixed_counts(langs: list[str], probabilities: dict[str, float], *, total: int = 2_000_000,
-                 top: int = 10_000) -> dict[str, int]:
+                 top: int = 10_000, source: str = "words") -> dict[str, int]:
     """One set of word counts for several languages, language l holding a share p_l of `total`
     (words shared by languages add up)."""
     mixed: dict[str, int] = {}
     for lang in langs:
-        for w, c in word_counts(lang, total=max(1, round(probabilities[lang] * total)), top=top).items():
+        share = max(1, round(probabilities[lang] * total))
+        for w, c in word_counts(lang, total=share, top=top, source=source).items():
             mixed[w] = mixed.get(w, 0) + c
     return mixed

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import unigram
 from .cache import cache_path, copy_to, count_pieces, write_directory
-from .training_data import check_languages, mixed_counts, sampling_probabilities, word_counts
+from .training_data import COVERAGE, check_languages, mixed_counts, sampling_probabilities, source_key, word_counts
 from .unigram import VocabularyError
 
 
@@ -47,29 +47,39 @@ class XLMVSettings:
     vocap_beta: float = 0.7          # VoCap weights languages by probability^0.7
     step: int = 500                  # allocation granularity, pieces
     seed: int = 0
+    source: str = "words"            # word lists alone, or "words+text" (`training_data`)
+    character_coverage: float = COVERAGE  # of the characters' occurrences, by single-character pieces
+
+    def key(self) -> dict:
+        """The settings as a cache key (a word-list build at the default coverage keeps the key it
+        had before these two settings existed)."""
+        own = {k: v for k, v in asdict(self).items() if k not in ("source", "character_coverage")}
+        return own | source_key(self.source, self.character_coverage)
 
 
 # XLM-V, step 1: per-language models -----------------------------------------------------------
-def per_language_models(langs: list[str], size: int = 8000, *, top: int = 10_000) -> dict[str, object]:
+def per_language_models(langs: list[str], size: int = 8000, *, top: int = 10_000, source: str = "words",
+                        character_coverage: float = COVERAGE) -> dict[str, object]:
     """A unigram model per language (cached)."""
     models = {}
-    for lang in tqdm(check_languages(langs), desc="per-language models", leave=False):
-        path = cache_path("language", {"lang": lang, "size": size, "top": top}).with_suffix(".model")
+    for lang in tqdm(check_languages(langs, source), desc="per-language models", leave=False):
+        key = {"lang": lang, "size": size, "top": top, **source_key(source, character_coverage)}
+        path = cache_path("language", key).with_suffix(".model")
         if not path.is_file():
-            _train_within(word_counts(lang, top=top), size, path)
+            _train_within(word_counts(lang, top=top, source=source), size, path, character_coverage)
         models[lang] = unigram.read(path)
     return models
 
 
-def _train_within(counts: dict[str, int], size: int, path: Path) -> None:
+def _train_within(counts: dict[str, int], size: int, path: Path, character_coverage: float = COVERAGE) -> None:
     """Train at `size`, or at the nearest size the data allows: all the pieces a small corpus
     supports, or as many as the characters it needs."""
     try:
-        unigram.train(counts, size, path)
+        unigram.train(counts, size, path, character_coverage=character_coverage)
     except VocabularyError as err:
         if err.bound is None:
             raise
-        unigram.train(counts, err.bound, path)
+        unigram.train(counts, err.bound, path, character_coverage=character_coverage)
 
 
 # step 2: lexical vectors -----------------------------------------------------------------------
@@ -109,13 +119,14 @@ def characters(model) -> set[str]:
     return {p for p in unigram.scores(model) if len(p) == 1}
 
 
-def alp_curves(models: dict[str, object], *, step: int = 500, words: int = 5000) -> pd.DataFrame:
+def alp_curves(models: dict[str, object], *, step: int = 500, words: int = 5000,
+               source: str = "words") -> pd.DataFrame:
     """ALP of each language's own words (its `words` most frequent, weighted by count) under its
     characters plus the `extra` best pieces of its model, for extra = 0, step, 2 step, ...:
     how much a larger vocabulary still helps that language."""
     rows = []
     for lang, model in tqdm(models.items(), desc="ALP curves", leave=False):
-        counts = word_counts(lang, top=words)
+        counts = word_counts(lang, top=words, source=source)
         longer = len(unigram.scores(model)) - len(characters(model))
         for extra in range(0, longer + step, step):
             pruned = unigram.prune(model, extra)  # every character and the `extra` best longer pieces
@@ -167,17 +178,18 @@ def cluster_capacities(allocation: dict[str, int], clusters: dict[str, int], cha
 
 # step 5: cluster models ------------------------------------------------------------------------
 def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alpha: float = 0.5,
-                   top: int = 10_000) -> dict[int, object]:
+                   top: int = 10_000, source: str = "words", character_coverage: float = COVERAGE) -> dict[int, object]:
     """One unigram model per cluster, trained on its languages' words (sampled with `alpha`);
     a capacity beyond what the cluster's data supports is cut to what it supports."""
     models = {}
     for c, capacity in tqdm(sorted(capacities.items()), desc="cluster models", leave=False):
         langs = sorted(lang for lang, k in clusters.items() if k == c)
-        key = {"langs": langs, "size": capacity, "alpha": alpha, "top": top}
+        key = {"langs": langs, "size": capacity, "alpha": alpha, "top": top,
+               **source_key(source, character_coverage)}
         path = cache_path("cluster", key).with_suffix(".model")
         if not path.is_file():
-            counts = mixed_counts(langs, sampling_probabilities(langs, alpha), top=top)
-            _train_within(counts, capacity, path)
+            counts = mixed_counts(langs, sampling_probabilities(langs, alpha), top=top, source=source)
+            _train_within(counts, capacity, path, character_coverage)
         models[c] = unigram.read(path)
     return models
 
@@ -185,20 +197,21 @@ def cluster_models(clusters: dict[str, int], capacities: dict[int, int], *, alph
 def build(langs: list[str], size: int, out: Path | None = None, *, settings: XLMVSettings = XLMVSettings(),
           equal_size: bool = False) -> Path:
     """The XLM-V method end to end; `equal_size` grows capacities until the union has `size` pieces."""
-    langs = check_languages(sorted(langs))
-    key = {"method": "xlmv", "langs": langs, "size": size, "equal_size": equal_size, **asdict(settings)}
+    langs = check_languages(sorted(langs), settings.source)
+    key = {"method": "xlmv", "langs": langs, "size": size, "equal_size": equal_size, **settings.key()}
     cached = cache_path("xlmv", key)
     if (cached / "vocabulary.json").is_file():
         return copy_to(cached, out)
     # steps 1-3: a model per language, the languages as vectors of log-probabilities, clusters
-    models = per_language_models(langs, settings.per_language_size, top=settings.top)
+    models = per_language_models(langs, settings.per_language_size, top=settings.top, source=settings.source,
+                                 character_coverage=settings.character_coverage)
     clusters = cluster(lexical_vectors(models), settings.k, settings.seed)
     # step 4: VoCap weights languages by their share of the data to the power beta; every cluster
     # needs its languages' characters, the rest of the budget goes where the ALP gain is largest
     weights = {lang: p ** settings.vocap_beta for lang, p in sampling_probabilities(langs, 1.0).items()}
     chars = {c: len(set().union(*(characters(models[lang]) for lang in langs if clusters[lang] == c)))
              for c in sorted(set(clusters.values()))}
-    curves = alp_curves(models, step=settings.step)
+    curves = alp_curves(models, step=settings.step, source=settings.source)
     allocation = allocate(curves, weights, max(size - sum(chars.values()), 0), step=settings.step)
     capacities = cluster_capacities(allocation, clusters, chars, size)
     # step 5: a model per cluster at its capacity, and their union. Pieces shared by clusters
@@ -207,7 +220,9 @@ def build(langs: list[str], size: int, out: Path | None = None, *, settings: XLM
     scale, union = 1.0, None
     for _ in range(6):
         target = cluster_capacities(allocation, clusters, chars, round(size * scale))
-        union = unigram.union(list(cluster_models(clusters, target, alpha=settings.alpha, top=settings.top).values()))
+        found = cluster_models(clusters, target, alpha=settings.alpha, top=settings.top, source=settings.source,
+                               character_coverage=settings.character_coverage)
+        union = unigram.union(list(found.values()))
         if not equal_size or count_pieces(union) >= size:
             break
         scale *= size / count_pieces(union) * 1.02
