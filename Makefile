@@ -68,6 +68,9 @@ bench: setup-test
 	$(BIN)/python benchmarks/train_cpu.py
 	$(BIN)/python benchmarks/mlm_step_cpu.py
 	$(BIN)/python benchmarks/sparse_embeddings.py
+	$(BIN)/python benchmarks/unknown_pieces.py
+	$(BIN)/python benchmarks/embedded_probe.py
+	$(BIN)/python benchmarks/pretrain_miniature.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -27,7 +27,8 @@ ALLOWED = {
     "tokenizers": {"paths"},
     "vocab": {"paths", "tokenizers", "parallel"},
     "tiny_clm": {"paths", "models", "tokenizers", "vocab"},
-    "tiny_models": {"paths", "models", "tokenizers", "vocab", "tiny_clm"},
+    "tiny_models": {"paths", "models", "tokenizers", "vocab", "tiny_clm", "tiny_mlm"},
+    "tiny_mlm": {"parallel", "pretrain", "train"},
     "load": {"paths", "models", "tokenizers", "hub", "tiny_models"},
     "train": {"paths", "device", "models", "tokenizers", "load"},
     "nli": {"paths", "device", "models", "tokenizers", "load", "train"},
@@ -37,6 +38,11 @@ ALLOWED = {
             "nli", "pretrain", "parallel"},
     "__main__": {"cli"},
 }
+# Imports made inside a function, the one way round a cycle the design has: building an embedded
+# pretrained model runs the runner, which loads models by name through tiny_models. The recipe
+# only ever passes directories, so the cycle never turns at run time; the test below checks that
+# these imports stay out of the module's top level.
+LAZY = {("xlmlab.tiny_models", "xlmlab.tiny_mlm")}
 PUBLIC = ["load_model", "load_tokenizer", "save_model", "build_model", "generate_text", "read_xnli", "Runner",
           "Settings", "TrainingDiverged", "PUBLISHED", "XLMConfig", "XLMRConfig", "XLMModel", "XLMWithLMHead",
           "XLMForSequenceClassification", "XLMRModel", "XLMRForMaskedLM", "XLMRForSequenceClassification",
@@ -55,22 +61,26 @@ def modules() -> dict[str, Path]:
 
 def imports(name: str, path: Path) -> set[str]:
     """The xlmlab modules `name` imports, at any depth of its code (function-level imports too)."""
+    return set().union(*(imports_of(name, path, node) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))))
+
+
+def imports_of(name: str, path: Path, node: ast.AST) -> set[str]:
+    """The xlmlab modules one AST node imports (none if it is not an import)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "xlmlab"}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            elif node.module and node.module.split(".")[0] == "xlmlab":
-                target = node.module
-            else:
-                continue
-            known = modules()
-            for alias in node.names:  # `from . import x` imports the module x
-                found.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in known else target)
+    if isinstance(node, ast.Import):
+        found |= {a.name for a in node.names if a.name.split(".")[0] == "xlmlab"}
+    elif isinstance(node, ast.ImportFrom):
+        if node.level:
+            base = package.split(".")[:len(package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        elif node.module and node.module.split(".")[0] == "xlmlab":
+            target = node.module
+        else:
+            return found
+        known = modules()
+        for alias in node.names:  # `from . import x` imports the module x
+            found.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in known else target)
     return found
 
 
@@ -96,7 +106,7 @@ def test_the_module_graph_has_no_cycle():
     graph = {name: imports(name, path) - {name} for name, path in modules().items()}
     graph = {name: {t for t in targets if t in graph and t != "xlmlab"} for name, targets in graph.items()}
     for name in graph:  # a package imports what its __init__ re-exports: not an edge back to it
-        graph[name] = {t for t in graph[name] if not name.startswith(t + ".")}
+        graph[name] = {t for t in graph[name] if not name.startswith(t + ".") and (name, t) not in LAZY}
     state: dict[str, int] = {}
 
     def visit(node: str, trail: list[str]) -> None:
@@ -111,6 +121,16 @@ def test_the_module_graph_has_no_cycle():
     for name in sorted(graph):
         if name not in state:
             visit(name, [name])
+
+
+def test_the_lazy_imports_are_made_inside_functions_only():
+    found = modules()
+    for source, target in LAZY:
+        tree = ast.parse(found[source].read_text(encoding="utf-8"))
+        top = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        top_level = set().union(*(imports_of(source, found[source], node) for node in top)) if top else set()
+        assert target in imports(source, found[source]), f"{source} no longer imports {target}: drop it from LAZY"
+        assert target not in top_level, f"{source} imports {target} at its top level: it must stay inside a function"
 
 
 def test_every_unit_of_the_package_is_in_the_dependency_table():

@@ -40,7 +40,7 @@ def run_assets(args) -> int:
     from . import tiny_models
 
     for name, path in tiny_models.build_all(force=args.force).items():
-        print(f"{name:10s} {path}")
+        print(f"{name:13s} {path}")
     return 0
 
 
@@ -202,7 +202,7 @@ def run_xnli_eval(args) -> int:
 # pretrain ---------------------------------------------------------------------------------------
 def _pretrain_command(commands) -> None:
     pretrain = commands.add_parser("pretrain", help="MLM and/or TLM on parallel text; writes OUT/best, checkpoints")
-    pretrain.add_argument("--model", required=True, help="a masked or causal LM to start from (tiny-xlmr: random)")
+    pretrain.add_argument("--model", required=True, help="a masked LM: directory, hub id or embedded name")
     pretrain.add_argument("--tokenizer", help="a tokenizer directory or name (default: the model's)")
     pretrain.add_argument("--objective", choices=["mlm", "tlm", "mlm+tlm"], default="mlm")
     pretrain.add_argument("--train", type=Path, default=None,

@@ -4,23 +4,30 @@ Nothing can be downloaded here, so the workbook ships recipes, not weights: each
 made by xlmlab's own code from a fixed seed, written once in the published layout into
 `$XLMLAB_HOME/models/<name>` (default `~/.cache/xlmlab`), and loaded from there afterwards
 exactly like a real checkpoint. Their tokenizers are real: vocabularies built by `xlmlab.vocab`
-from word statistics of the workbook's 16 languages.
+for the 15 XNLI languages from word statistics and the parallel training text.
 
-    tiny-xlmr  XLM-R shape, random weights; the XLM-R method's vocabulary, 8,000 pieces (8,002 ids)
-    tiny-xlmv  XLM-V shape: the same body, random weights; the XLM-V method's vocabulary, 32,000 pieces (4x)
-    tiny-xlm   XLM causal en-de, two language embeddings (de = 0, en = 1), trained by `tiny_clm`
-               on CLDR names (about a minute and a half on 2 cores, once), with its BPE vocabulary
+    tiny-xlmr     XLM-R shape (4 layers x 128), MLM-pretrained by `tiny_mlm`; the XLM-R method's
+                  vocabulary, 8,000 pieces (8,002 ids)
+    tiny-xlmv     the same body and training; the XLM-V method's vocabulary, 32,000 pieces (4x)
+    tiny-xlm-tlm  XLM shape, the same body, 15 language embeddings, MLM+TLM; tiny-xlmr's vocabulary
+    tiny-xlm      XLM causal en-de, two language embeddings (de = 0, en = 1), trained by `tiny_clm`
+                  on CLDR names, with its BPE vocabulary
+
+`initial(name)` is the directory of a pretrained model's starting point (the reference
+initialisation, same vocabulary): the "random" model to compare the pretrained one with.
 
 What comes out the same on another machine (another CPU sums floating-point numbers in another
 order), which decides what a notebook may check digit for digit:
-    exact everywhere   the three vocabularies (SentencePiece training with a fixed thread count,
-                       k-means with clusters far from ties, BPE merges counted in integers) and
-                       the random weights of tiny-xlmr / tiny-xlmv (`initialise`, drawn by numpy):
-                       tokenization, ids and shapes are checked in the notebooks;
-                       tests/test_portability.py rebuilds them with other threads and kernels;
-    not exact          tiny-xlm's trained weights (float32 training takes another path after
-                       thousands of steps), and everything fine-tuned from any of them: the
-                       notebooks show what those give unchecked and assert its claims with a margin.
+    exact everywhere   the vocabularies (SentencePiece training with a fixed thread count, k-means
+                       with clusters far from ties, BPE merges counted in integers) and the
+                       initial weights (`initialise`, drawn by numpy): tokenization, ids and shapes
+                       are checked in the notebooks; tests/test_portability.py rebuilds them with
+                       other threads and kernels;
+    not exact          every trained weight (float32 training takes another path after thousands
+                       of steps) and everything fine-tuned from them: the notebooks show what those
+                       give unchecked and assert its claims with a margin.
+
+Building all of them from an empty cache takes a few minutes on 2 cores, once.
 """
 
 from __future__ import annotations
@@ -31,41 +38,77 @@ from pathlib import Path
 
 from . import tiny_clm
 from .models.checkpoint import build_model, save_model
-from .models.config import XLMRConfig
+from .models.config import XLMConfig, XLMRConfig
 from .models.initialise import reference_init_
 from .paths import home, staged_directory
-from .vocab import build_xlmr, build_xlmv
-from .vocab.training_data import DEFAULT_LANGUAGES
+from .vocab import XLMVSettings, build_xlmr, build_xlmv
+from .vocab.training_data import XNLI_LANGUAGES
 
-RECIPE_VERSION = 4  # bump when a recipe changes, so caches are rebuilt
+RECIPE_VERSION = 5  # bump when a recipe changes, so caches are rebuilt
 
-_TINY_BODY = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
-                  max_position_embeddings=258, type_vocab_size=1, layer_norm_eps=1e-5,
-                  architectures=["XLMRobertaForMaskedLM"])
-MODELS: dict[str, XLMRConfig | None] = {  # None: trained, its config comes from tiny_clm
-    "tiny-xlmr": XLMRConfig(vocab_size=8002, **_TINY_BODY),
-    "tiny-xlmv": XLMRConfig(vocab_size=32002, **_TINY_BODY),
+LANGUAGES = XNLI_LANGUAGES  # what the vocabularies and the pretraining cover
+LANG2ID = {lang: i for i, lang in enumerate(LANGUAGES)}  # sorted, as xlm-mlm-tlm-xnli15-1024 has them
+
+# SentencePiece's ids, as every vocabulary of `xlmlab.vocab` lays them out (fairseq's specials)
+_SPM_IDS = dict(pad_token_id=1, bos_token_id=0, eos_token_id=2)
+_XLMR_BODY = dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,
+                  max_position_embeddings=130, type_vocab_size=1, layer_norm_eps=1e-5,
+                  architectures=["XLMRobertaForMaskedLM"], **_SPM_IDS)
+MODELS: dict[str, XLMRConfig | XLMConfig | None] = {  # None: its config comes from tiny_clm
+    "tiny-xlmr": XLMRConfig(vocab_size=8002, **_XLMR_BODY),
+    "tiny-xlmv": XLMRConfig(vocab_size=32002, **_XLMR_BODY),
+    "tiny-xlm-tlm": XLMConfig(vocab_size=8002, emb_dim=128, n_layers=4, n_heads=4, max_position_embeddings=128,
+                              n_langs=len(LANGUAGES), lang2id=LANG2ID, id2lang={i: x for x, i in LANG2ID.items()},
+                              unk_index=3, mask_index=8001, mask_token_id=8001, layer_norm_eps=1e-5,
+                              architectures=["XLMWithLMHeadModel"], **_SPM_IDS),
     "tiny-xlm": None,
 }
+PRETRAINED = ("tiny-xlmr", "tiny-xlmv", "tiny-xlm-tlm")
 
 
 def _vocabulary(name: str) -> Path | None:
     """The vocabulary directory of an embedded model (built and cached by `xlmlab.vocab`)."""
-    if name == "tiny-xlmr":
-        return build_xlmr(DEFAULT_LANGUAGES, 8000)
+    if name in ("tiny-xlmr", "tiny-xlm-tlm"):
+        return build_xlmr(LANGUAGES, 8000, source="words+text", character_coverage=1.0)
     if name == "tiny-xlmv":
-        return build_xlmv(DEFAULT_LANGUAGES, 32000, equal_size=True)
+        settings = XLMVSettings(source="words+text", character_coverage=1.0)
+        return build_xlmv(LANGUAGES, 32000, equal_size=True, settings=settings)
     return None
 
 
-def _trained(name: str) -> Path | None:
+def _with_vocabulary(name: str, directory: Path) -> None:
+    vocabulary = _vocabulary(name)
+    if vocabulary is not None:
+        for file in ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json"):
+            shutil.copy(vocabulary / file, directory / file)
+
+
+def initial(name: str) -> Path:
+    """The starting point of a pretrained embedded model: its config with the reference
+    initialisation (the recipe's seed) and its tokenizer, the same on every machine."""
+    if name not in PRETRAINED:
+        raise KeyError(f"{name!r} has no initial model; the pretrained ones are {list(PRETRAINED)}")
+    target = home() / "trained" / f"{name}-initial-v{RECIPE_VERSION}"
+    if not (target / "config.json").is_file():
+        with staged_directory(target) as staging:
+            save_model(reference_init_(build_model(MODELS[name]), seed=RECIPE_VERSION), staging)
+            _with_vocabulary(name, staging)
+    return target
+
+
+def _trained(name: str) -> Path:
     """The trained model of an embedded name, built once and cached like the vocabularies."""
-    if name != "tiny-xlm":
-        return None
     target = home() / "trained" / f"{name}-v{RECIPE_VERSION}"
     if not (target / "config.json").is_file():
         with staged_directory(target) as staging:
-            tiny_clm.build(staging)
+            if name == "tiny-xlm":
+                tiny_clm.build(staging)
+            else:
+                # the recipes train with the runner, which loads models by name through this
+                # module: imported here, when a model is built, they never meet a name
+                from . import tiny_mlm
+
+                tiny_mlm.pretrain(name, initial(name), staging)
     return target
 
 
@@ -78,15 +121,8 @@ def build(name: str, *, force: bool = False) -> Path:
     if not force and stamp.is_file() and json.loads(stamp.read_text()) == {"name": name, "version": RECIPE_VERSION}:
         return target
     with staged_directory(target) as staging:  # a reader never sees a half-built directory
-        trained = _trained(name)
-        if trained is not None:
-            shutil.copytree(trained, staging, dirs_exist_ok=True)
-        else:
-            save_model(reference_init_(build_model(MODELS[name]), seed=RECIPE_VERSION), staging)
-        vocabulary = _vocabulary(name)
-        if vocabulary is not None:
-            for file in ("sentencepiece.bpe.model", "tokenizer_config.json", "vocabulary.json"):
-                shutil.copy(vocabulary / file, staging / file)
+        shutil.copytree(_trained(name), staging, dirs_exist_ok=True)
+        _with_vocabulary(name, staging)
         (staging / "xlmlab-recipe.json").write_text(json.dumps({"name": name, "version": RECIPE_VERSION}))
     return target
 
