@@ -32,9 +32,9 @@ def data():
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """tiny-xlmr without dropout."""
+    """tiny-xlmr's random start without dropout (what pretraining starts from)."""
     target = tmp_path_factory.mktemp("models") / "tiny-xlmr-nodrop"
-    shutil.copytree(xlmlab.load.locate("tiny-xlmr"), target)
+    shutil.copytree(xlmlab.tiny_models.initial("tiny-xlmr"), target)
     config = json.loads((target / "config.json").read_text())
     config |= {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
     (target / "config.json").write_text(json.dumps(config))

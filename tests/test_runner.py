@@ -37,8 +37,9 @@ def data():
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """tiny-xlmr without dropout: runs that split the work differently can then agree exactly."""
-    source = xlmlab.load.locate("tiny-xlmr")
+    """tiny-xlmr's random start without dropout: runs that split the work differently can then
+    agree exactly (the same on every machine, unlike the pretrained weights)."""
+    source = xlmlab.tiny_models.initial("tiny-xlmr")
     target = tmp_path_factory.mktemp("models") / "tiny-xlmr-nodrop"
     shutil.copytree(source, target)
     config = json.loads((target / "config.json").read_text())
