@@ -22,6 +22,7 @@ ALLOWED = {
     "paths": set(),
     "device": set(),
     "hub": set(),
+    "stats": set(),
     "parallel": {"paths"},
     "models": {"paths"},
     "tokenizers": {"paths"},

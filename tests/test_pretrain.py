@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 import xlmlab
 from xlmlab import parallel
 from xlmlab.cli import main as cli
-from xlmlab.pretrain import PretrainRunner, examples
+from xlmlab.pretrain import PretrainRunner, examples, masked_accuracy, masked_counts
 from xlmlab.train import Settings
 
 LANGS = ["de", "sw"]
@@ -88,6 +88,23 @@ def test_mlm_learns_masked_tokens(model_dir, data, tmp_path):
     losses = runner.log["loss"].to_numpy()
     assert losses[-10:].mean() < losses[:5].mean() - 1.0
     assert runner.result()["accuracy"]["dev"]["avg"] > before + 3
+
+    # per sentence, what the averages are made of: each row as the model scores that sentence alone
+    dev = runner.eval_data["dev"]
+    for only_masks in (False, True):
+        counts = masked_counts(runner.model, dev, device=runner.device, only_masks=only_masks)
+        assert counts["example"].tolist() == list(range(len(dev)))
+        accuracy = masked_accuracy(runner.model, dev, device=runner.device, only_masks=only_masks)
+        totals = counts.groupby("language")[["correct", "masked"]].sum()
+        assert {lang: round(100 * c / n, 4) for lang, (c, n) in totals.iterrows()} == \
+            {lang: v for lang, v in accuracy.items() if lang != "avg"}
+        for row in (0, len(dev) // 2, len(dev) - 1):
+            batch = dev.collate([row])
+            targets, shown = batch.pop("targets"), batch["input_ids"][batch["masked_positions"]]
+            hits = runner.model(**batch).argmax(-1) == targets
+            keep = shown == dev.mask_id if only_masks else torch.ones_like(hits)
+            assert counts.loc[row, ["masked", "correct"]].tolist() == [int(keep.sum()), int(hits[keep].sum())]
+    assert counts["correct"].sum() > 0
 
 
 @pytest.fixture(scope="module")

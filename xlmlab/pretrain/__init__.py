@@ -1,4 +1,4 @@
-"""Pretraining in miniature (notebook 05, in progress): MLM and TLM on parallel text.
+"""Pretraining in miniature (notebook 05): MLM and TLM on parallel text.
 
     objectives   MLM masking (15%, 80/10/10), TLM pairs, language sampling with alpha
     data         streams of full sentences and translation pairs, masked anew every epoch
@@ -7,7 +7,7 @@
 
 from .data import MaskedExamples, examples
 from .objectives import mask_tokens, sampling_probabilities, translation_pair
-from .runner import PretrainRunner, masked_accuracy
+from .runner import PretrainRunner, masked_accuracy, masked_counts
 
 __all__ = ["MaskedExamples", "examples", "mask_tokens", "sampling_probabilities", "translation_pair",
-           "PretrainRunner", "masked_accuracy"]
+           "PretrainRunner", "masked_accuracy", "masked_counts"]

@@ -87,18 +87,20 @@ def _concatenate(parts: list[MaskedExamples]) -> MaskedExamples:
 
 
 @torch.no_grad()
-def masked_accuracy(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,
-                    progress: bool = False, desc: str = "evaluating", only_masks: bool = False) -> dict[str, float]:
-    """Share (%) of masked tokens predicted right, per language in order of appearance, and their average.
+def masked_counts(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,
+                  progress: bool = False, desc: str = "evaluating", only_masks: bool = False) -> pd.DataFrame:
+    """For every example: its language, how many of its chosen positions were counted and how
+    many of those the model predicted right (columns example, language, masked, correct).
 
     Of the positions chosen, 10% keep their token, which a model that copies its input (as a
     freshly initialised XLM, whose output layer is its input embedding, nearly does) gets right;
     `only_masks=True` counts only the positions shown as `<mask>`, where nothing can be copied.
+    The masks are those of epoch 0 of the data's seed.
     """
     was_training = model.training
     model.eval()
     data.set_epoch(0)
-    correct: dict[str, list[int]] = {lang: [0, 0] for lang in dict.fromkeys(data.language)}
+    rows_out = []
     for rows in tqdm(eval_batches(data.lengths, batch_size), desc=desc, disable=not progress, leave=False,
                      mininterval=1.0):
         batch = {k: v.to(device) for k, v in data.collate(rows).items()}
@@ -108,9 +110,20 @@ def masked_accuracy(model: nn.Module, data: MaskedExamples, *, device: torch.dev
             torch.ones_like(targets, dtype=torch.bool)  # (M,)
         per_row = batch["masked_positions"].sum(1).tolist()
         for row, hit, keep in zip(rows, (predicted == targets).cpu().split(per_row), counted.cpu().split(per_row)):
-            counts = correct[data.language[row]]
-            counts[0] += int(hit[keep].sum())
-            counts[1] += int(keep.sum())
+            rows_out.append((int(row), data.language[row], int(keep.sum()), int(hit[keep].sum())))
     model.train(was_training)
-    accuracy = {lang: round(100 * c / max(n, 1), 4) for lang, (c, n) in correct.items()}
+    frame = pd.DataFrame(rows_out, columns=["example", "language", "masked", "correct"])
+    return frame.sort_values("example", ignore_index=True)
+
+
+def masked_accuracy(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,
+                    progress: bool = False, desc: str = "evaluating", only_masks: bool = False) -> dict[str, float]:
+    """Share (%) of masked tokens predicted right, per language in order of appearance, and their
+    average (see `masked_counts`)."""
+    counts = masked_counts(model, data, device=device, batch_size=batch_size, progress=progress, desc=desc,
+                           only_masks=only_masks)
+    totals = counts.groupby("language", sort=False)[["correct", "masked"]].sum()
+    accuracy = {lang: round(100 * c / max(n, 1), 4) for lang, (c, n) in
+                zip(totals.index, totals.itertuples(index=False))}
+    accuracy = {lang: accuracy.get(lang, 0.0) for lang in dict.fromkeys(data.language)}
     return {**accuracy, "avg": round(float(np.mean(list(accuracy.values()))), 4)}
