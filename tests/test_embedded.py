@@ -73,3 +73,35 @@ def test_pretrained_tiny_models_fill_masks_better_than_their_random_start():
             data = examples(tok, held_out, objective="mlm", max_length=128, seed=0, lang2id=model.lang2id)
             accuracy[which] = masked_accuracy(model, data, device=torch.device("cpu"), only_masks=True)["avg"]
         assert accuracy["initial"] < 1 and accuracy["trained"] > 2, (name, accuracy)
+
+
+def test_the_pretraining_recipe_keeps_its_last_step_and_its_curves(tmp_path, monkeypatch):
+    """The held-out text is measured along the way, never used to choose: the model written is
+    the run's last step, with the loss of every step and the accuracy of every evaluation."""
+    import dataclasses
+    import json
+
+    import pandas as pd
+    from safetensors.torch import load_file
+
+    from xlmlab import parallel, tiny_mlm
+    from xlmlab.pretrain import PretrainRunner
+
+    settings = dataclasses.replace(tiny_mlm.SETTINGS, max_steps=6, eval_every=3, save_every=6, batch_size=4,
+                                   max_length=32)
+    monkeypatch.setattr(tiny_mlm, "SETTINGS", settings)
+    start = tiny_models.initial("tiny-xlmr")
+    out = tiny_mlm.pretrain("tiny-xlmr", start, tmp_path / "model", progress=False)
+    log = pd.read_csv(out / "pretraining_log.csv")
+    metrics = pd.read_csv(out / "pretraining_metrics.csv")
+    assert log["step"].tolist() == [1, 2, 3, 4, 5, 6] and log["loss"].notna().all()
+    assert sorted(set(metrics["step"])) == [3, 6]
+    assert set(metrics["language"]) == set(tiny_models.LANGUAGES) | {"avg"}
+    assert json.loads((out / "config.json").read_text())["vocab_size"] == 8002
+
+    runner = PretrainRunner(start, parallel.pairs("train"), {"held-out": parallel.pairs("eval")}, tmp_path / "again",
+                            settings, objective="mlm", alpha=tiny_mlm.ALPHA, progress=False)
+    runner.fit()
+    written = load_file(out / "model.safetensors")
+    last = load_file(tmp_path / "again" / "checkpoint-6" / "model.safetensors")
+    assert written.keys() == last.keys() and all(torch.equal(written[k], last[k]) for k in written)

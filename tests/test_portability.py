@@ -114,7 +114,7 @@ def test_the_embedded_initial_models_come_from_the_portable_initialisation():
     from xlmlab import tiny_models
 
     model = xlmlab.load_model(tiny_models.initial("tiny-xlmr"))
-    expected = reference_init_(xlmlab.build_model(tiny_models.MODELS["tiny-xlmr"]), seed=tiny_models.RECIPE_VERSION)
+    expected = reference_init_(xlmlab.build_model(tiny_models.MODELS["tiny-xlmr"]), seed=tiny_models.INITIAL_SEED)
     ours = dict(model.named_parameters())
     for name, param in expected.named_parameters():
         assert torch.equal(ours[name], param), name

@@ -30,25 +30,32 @@ from pathlib import Path
 
 from . import parallel
 from .pretrain import PretrainRunner
-from .train import Settings
+from .train import Settings, checkpoints
 
 OBJECTIVES = {"tiny-xlmr": "mlm", "tiny-xlmv": "mlm", "tiny-xlm-tlm": "mlm+tlm"}
-SETTINGS = Settings(max_steps=600, batch_size=16, max_length=128, lr=1e-3, warmup=0.06, eval_every=600,
+SETTINGS = Settings(max_steps=600, batch_size=16, max_length=128, lr=1e-3, warmup=0.06, eval_every=100,
                     save_every=600, seed=0, device="cpu")
+LOGS = {"train_log.csv": "pretraining_log.csv", "metrics.csv": "pretraining_metrics.csv"}
 ALPHA = 0.3  # XLM-R's language sampling, for all three: only the objective and the vocabulary differ
 
 
 def pretrain(name: str, initial: Path, out: Path, *, progress: bool = True) -> Path:
-    """Pretrain the embedded model `name` from the directory `initial` into `out` (weights and
-    config; the caller adds the tokenizer files)."""
+    """Pretrain the embedded model `name` from the directory `initial` into `out`: the weights of
+    the last step (the held-out text is measured every 100 steps, never used to choose), the
+    config, and the run's curves (`pretraining_log.csv`: loss, learning rate and gradient norm
+    at every step; `pretraining_metrics.csv`: masked-token accuracy per language on the held-out
+    text). The caller adds the tokenizer files."""
     train = parallel.pairs("train")
     held_out = {"held-out": parallel.pairs("eval")}
     with tempfile.TemporaryDirectory() as work:
         runner = PretrainRunner(initial, train, held_out, Path(work) / "run", SETTINGS, objective=OBJECTIVES[name],
                                 alpha=ALPHA, progress=progress)
         runner.fit()
-        best = Path(work) / "run" / "best"
+        run = Path(work) / "run"
+        last = checkpoints.latest(run)
         out.mkdir(parents=True, exist_ok=True)
         for file in ("config.json", "model.safetensors"):
-            shutil.copy(best / file, out / file)
+            shutil.copy(last / file, out / file)
+        for file, kept in LOGS.items():
+            shutil.copy(run / file, out / kept)
     return out

@@ -44,7 +44,8 @@ from .paths import home, staged_directory
 from .vocab import XLMVSettings, build_xlmr, build_xlmv
 from .vocab.training_data import XNLI_LANGUAGES
 
-RECIPE_VERSION = 5  # bump when a recipe changes, so caches are rebuilt
+RECIPE_VERSION = 6  # bump when a recipe changes, so caches are rebuilt
+INITIAL_SEED = 5  # the reference initialisation's seed (the weights every pretraining starts from)
 
 LANGUAGES = XNLI_LANGUAGES  # what the vocabularies and the pretraining cover
 LANG2ID = {lang: i for i, lang in enumerate(LANGUAGES)}  # sorted, as xlm-mlm-tlm-xnli15-1024 has them
@@ -91,7 +92,7 @@ def initial(name: str) -> Path:
     target = home() / "trained" / f"{name}-initial-v{RECIPE_VERSION}"
     if not (target / "config.json").is_file():
         with staged_directory(target) as staging:
-            save_model(reference_init_(build_model(MODELS[name]), seed=RECIPE_VERSION), staging)
+            save_model(reference_init_(build_model(MODELS[name]), seed=INITIAL_SEED), staging)
             _with_vocabulary(name, staging)
     return target
 
