@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 import xlmlab
 from xlmlab import parallel
 from xlmlab.cli import main as cli
-from xlmlab.pretrain import PretrainRunner, examples, masked_accuracy, masked_counts
+from xlmlab.pretrain import PretrainRunner, examples, masked_accuracy, masked_counts, masked_predictions
 from xlmlab.train import Settings
 
 LANGS = ["de", "sw"]
@@ -105,6 +105,9 @@ def test_mlm_learns_masked_tokens(model_dir, data, tmp_path):
             keep = shown == dev.mask_id if only_masks else torch.ones_like(hits)
             assert counts.loc[row, ["masked", "correct"]].tolist() == [int(keep.sum()), int(hits[keep].sum())]
     assert counts["correct"].sum() > 0
+    found = masked_predictions(runner.model, dev, device=runner.device)
+    assert len(found) == int(dev.collate(range(len(dev)))["masked_positions"].sum())
+    assert 0.75 < found["shown_mask"].mean() < 0.85  # 80% of the chosen positions are shown as <mask>
 
 
 @pytest.fixture(scope="module")

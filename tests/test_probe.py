@@ -11,7 +11,7 @@ import torch
 from conftest import reference_model
 
 import xlmlab
-from xlmlab.probe import embed, fill_mask, retrieval_accuracy, retrieval_by_layer
+from xlmlab.probe import embed, fill_mask, overlap_retrieval_accuracy, retrieval_accuracy, retrieval_by_layer
 
 XLMR_TEXTS = ["Paris is the <mask> of France.", "Der Hund <mask> im Garten.", "Ein <mask>"]
 XLM_TEXTS = ["the <special1> is red .", "hello <special1>"]
@@ -209,3 +209,24 @@ def test_retrieval_by_layer_gives_one_pair_per_layer(xlmr):
     assert by_layer == [(1.0, 1.0)] * 3
     with pytest.raises(ValueError, match="aligned; found 4 and 3"):
         retrieval_by_layer(model, tok, english, english[:3])
+
+
+class _Words:
+    """A tokenizer whose pieces are the words of a text."""
+
+    def tokenize(self, text, lang=None):
+        return text.split()
+
+
+def test_overlap_retrieval_ranks_candidates_by_the_pieces_they_share():
+    source = ["the red house", "a long road", "one dog", "two cats"]
+    target = ["das rote house", "eine lange road", "ein Hund", "zwei Katzen"]
+    # house and road are shared; the last two share nothing, so every candidate scores 0 and the
+    # first one (a wrong one) is taken: 2 of 4, both ways
+    assert overlap_retrieval_accuracy(_Words(), source, target) == (0.5, 0.5)
+    # Jaccard, not a count of shared pieces: "x y" shares one piece with both candidates, and the
+    # shorter one, "x", wins (1/2 against 1/4): wrong; back, "x w v" finds "x y" (1/4 against 0)
+    assert overlap_retrieval_accuracy(_Words(), ["x y", "z"], ["x w v", "x"]) == (0.0, 0.5)
+    assert overlap_retrieval_accuracy(_Words(), ["x y", "z"], ["x", "z"]) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="aligned; found 2 and 1"):
+        overlap_retrieval_accuracy(_Words(), ["x", "y"], ["x"])

@@ -87,6 +87,31 @@ def _concatenate(parts: list[MaskedExamples]) -> MaskedExamples:
 
 
 @torch.no_grad()
+def masked_predictions(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,
+                       progress: bool = False, desc: str = "evaluating") -> pd.DataFrame:
+    """Every chosen position of the data, masked as in epoch 0 of its seed: the example, its
+    language, the original piece (`target`), the model's first choice (`predicted`) and whether
+    the model was shown `<mask>` there (`shown_mask`; else a random piece or the piece itself)."""
+    was_training = model.training
+    model.eval()
+    data.set_epoch(0)
+    parts = []
+    for rows in tqdm(eval_batches(data.lengths, batch_size), desc=desc, disable=not progress, leave=False,
+                     mininterval=1.0):
+        batch = {k: v.to(device) for k, v in data.collate(rows).items()}
+        targets = batch.pop("targets")
+        predicted = model(**batch).argmax(-1)  # (M,)
+        chosen = batch["masked_positions"]
+        example = torch.as_tensor(rows, device=chosen.device)[chosen.nonzero()[:, 0]]  # (M,): row-major, as targets
+        shown = (batch["input_ids"][chosen] == data.mask_id).long()
+        parts.append(torch.stack([example, targets, predicted, shown]).cpu())
+    model.train(was_training)
+    example, target, predicted, shown = torch.cat(parts, 1).numpy() if parts else np.zeros((4, 0), dtype=np.int64)
+    frame = pd.DataFrame({"example": example, "language": np.asarray(data.language, dtype=object)[example],
+                          "target": target, "predicted": predicted, "shown_mask": shown.astype(bool)})
+    return frame.sort_values("example", kind="stable", ignore_index=True)
+
+
 def masked_counts(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,
                   progress: bool = False, desc: str = "evaluating", only_masks: bool = False) -> pd.DataFrame:
     """For every example: its language, how many of its chosen positions were counted and how
@@ -95,25 +120,14 @@ def masked_counts(model: nn.Module, data: MaskedExamples, *, device: torch.devic
     Of the positions chosen, 10% keep their token, which a model that copies its input (as a
     freshly initialised XLM, whose output layer is its input embedding, nearly does) gets right;
     `only_masks=True` counts only the positions shown as `<mask>`, where nothing can be copied.
-    The masks are those of epoch 0 of the data's seed.
     """
-    was_training = model.training
-    model.eval()
-    data.set_epoch(0)
-    rows_out = []
-    for rows in tqdm(eval_batches(data.lengths, batch_size), desc=desc, disable=not progress, leave=False,
-                     mininterval=1.0):
-        batch = {k: v.to(device) for k, v in data.collate(rows).items()}
-        targets = batch.pop("targets")
-        predicted = model(**batch).argmax(-1)  # (M,)
-        counted = batch["input_ids"][batch["masked_positions"]] == data.mask_id if only_masks else \
-            torch.ones_like(targets, dtype=torch.bool)  # (M,)
-        per_row = batch["masked_positions"].sum(1).tolist()
-        for row, hit, keep in zip(rows, (predicted == targets).cpu().split(per_row), counted.cpu().split(per_row)):
-            rows_out.append((int(row), data.language[row], int(keep.sum()), int(hit[keep].sum())))
-    model.train(was_training)
-    frame = pd.DataFrame(rows_out, columns=["example", "language", "masked", "correct"])
-    return frame.sort_values("example", ignore_index=True)
+    found = masked_predictions(model, data, device=device, batch_size=batch_size, progress=progress, desc=desc)
+    if only_masks:
+        found = found[found["shown_mask"]]
+    per_example = pd.DataFrame({"masked": 1, "correct": (found["predicted"] == found["target"]).astype(int)}) \
+        .groupby(found["example"]).sum().reindex(range(len(data)), fill_value=0)
+    return pd.DataFrame({"example": np.arange(len(data)), "language": list(data.language),
+                         "masked": per_example["masked"].to_numpy(), "correct": per_example["correct"].to_numpy()})
 
 
 def masked_accuracy(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,

@@ -5,6 +5,10 @@ similarity should be b_i; the share that is, in each direction, is the top-1 ret
 of the XLM-R paper's Tatoeba and BUCC analyses. Centring each language's vectors first (taking
 away its mean vector) removes what all sentences of a language share, which otherwise decides
 much of the similarity (`center=True`).
+
+`overlap_retrieval_accuracy` is the same search without a model: candidates ranked by the share
+of pieces they have in common with the query (Jaccard), the baseline a model must beat to show
+that it does more than count shared names and look-alike words.
 """
 
 from __future__ import annotations
@@ -44,3 +48,23 @@ def retrieval_by_layer(model: nn.Module, tokenizer: Tokenizer, source: Sequence[
     a = embed(model, tokenizer, source, lang=source_lang, layer="all", pooling=pooling)  # (L + 1, N, H)
     b = embed(model, tokenizer, target, lang=target_lang, layer="all", pooling=pooling)
     return [retrieval_accuracy(x, y, center=center) for x, y in zip(a, b)]
+
+
+def overlap_retrieval_accuracy(tokenizer: Tokenizer, source: Sequence[str], target: Sequence[str], *,
+                               source_lang: str | None = None, target_lang: str | None = None) -> tuple[float, float]:
+    """Top-1 accuracy of source -> target and back when each candidate is scored by the Jaccard
+    overlap of its set of pieces with the query's (ties go to the first candidate)."""
+    if len(source) != len(target):
+        raise ValueError(f"source and target must be aligned; found {len(source)} and {len(target)} sentences")
+    vocabulary: dict[str, int] = {}
+    sets = [[{vocabulary.setdefault(piece, len(vocabulary)) for piece in tokenizer.tokenize(t, lang)} for t in texts]
+            for texts, lang in ((source, source_lang), (target, target_lang))]
+    a, b = (torch.zeros(len(side), max(len(vocabulary), 1), dtype=torch.float64) for side in sets)  # (N, pieces)
+    for indicator, side in ((a, sets[0]), (b, sets[1])):
+        for i, pieces in enumerate(side):
+            indicator[i, list(pieces)] = 1.0
+    shared = a @ b.T  # (N, N): pieces in common
+    similarity = shared / (a.sum(1, keepdim=True) + b.sum(1) - shared).clamp(min=1)  # Jaccard
+    truth = torch.arange(len(a))
+    return ((similarity.argmax(1) == truth).double().mean().item(),
+            (similarity.argmax(0) == truth).double().mean().item())
