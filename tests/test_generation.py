@@ -154,3 +154,24 @@ def test_the_published_path_is_reproduced_exactly(pair, tmp_path):
     with torch.no_grad():
         theirs = reference.generate(ids, max_new_tokens=6, min_new_tokens=6, do_sample=False, pad_token_id=2)
     assert torch.equal(generate_like_the_published_config(model, ids, 6), theirs)
+
+
+def test_generate_text_offers_every_strategy_and_writes_what_generate_chose():
+    from xlmlab.models.generation import generate_text
+
+    model, tok = xlmlab.load_model("tiny-xlm"), xlmlab.load_tokenizer("tiny-xlm")
+    ids = torch.tensor([[tok.eos_token_id] + tok.encode("United", lang="en", add_special_tokens=False)])
+
+    def written(**options):
+        out = generate(model, ids, langs="en", max_new_tokens=8, **options)
+        return tok.decode(out[0, ids.shape[1]:].tolist(), lang="en")
+
+    greedy = generate_text(model, tok, "United", lang="en", max_new_tokens=8)
+    assert greedy == written() and greedy
+    assert "".join(generate_text(model, tok, "United", lang="en", max_new_tokens=8, stream_text=True)) == greedy
+    beams = generate_text(model, tok, "United", lang="en", max_new_tokens=8, num_beams=4, length_penalty=0.5)
+    assert beams == written(num_beams=4, length_penalty=0.5)
+    sampled = generate_text(model, tok, "United", lang="en", max_new_tokens=8, do_sample=True, top_p=0.9, seed=3)
+    assert sampled == written(do_sample=True, top_p=0.9, seed=3)
+    with pytest.raises(ValueError, match="beam search .* cannot stream"):
+        generate_text(model, tok, "United", lang="en", num_beams=4, stream_text=True)

@@ -229,16 +229,26 @@ def beam_search(model, input_ids: torch.Tensor, *, attention_mask: torch.Tensor 
     return torch.cat([ids, out], 1)
 
 
-def generate_text(model, tokenizer, prompt: str, lang: str = "en", *, stream_text: bool = False, **kwargs):
+def generate_text(model, tokenizer, prompt: str, lang: str = "en", *, stream_text: bool = False, num_beams: int = 1,
+                  **kwargs):
     """The continuation of `prompt` as text (or, with stream_text=True, an iterator of text pieces).
 
     The prompt is written as the original XLM code wrote its input: it starts with `</s>` (the
     symbol XLM trained with at every sentence start) and is not closed by one, so the model
     continues the sentence. `lang` picks the tokenizer's Moses rules and the language embedding.
+    Every strategy of `generate` is open: greedy (the default), sampling (`do_sample=True` with
+    `temperature`, `top_k`, `top_p`, `seed`) and beam search (`num_beams` > 1, `length_penalty`),
+    which keeps several hypotheses to the end and so cannot stream.
     """
     ids = [tokenizer.eos_token_id] + tokenizer.encode(prompt, lang=lang, add_special_tokens=False)
     lang_id = tokenizer.lang2id[tokenizer.language(lang)] if tokenizer.lang2id else None
     input_ids = torch.tensor([ids], device=model.input_embeddings.weight.device)
+    if num_beams > 1:
+        if stream_text:
+            raise ValueError("beam search chooses its text only at the end and cannot stream: "
+                             "use stream_text=False, or num_beams=1")
+        out = generate(model, input_ids, langs=lang_id, num_beams=num_beams, **kwargs)
+        return tokenizer.decode(out[0, input_ids.shape[1]:].tolist(), lang=lang)
     steps = stream(model, input_ids, langs=lang_id, **kwargs)
     if stream_text:
         return _text_pieces(tokenizer, steps, lang)
