@@ -27,13 +27,7 @@ CPU = torch.device("cpu")
 
 
 def commonest_piece(tok) -> int:
-    ids = np.concatenate(examples(tok, parallel.pairs("train"), objective="mlm", max_length=128, alpha=ALPHA).ids)
-    return int(np.bincount(ids[~np.isin(ids, list(tok.special_ids))]).argmax())
-
-
-def at_masks(model, data) -> pd.DataFrame:
-    found = masked_predictions(model, data, device=CPU)
-    return found[found["shown_mask"]]
+    return int(examples(tok, parallel.pairs("train"), objective="mlm", max_length=128, alpha=ALPHA).piece_counts().argmax())
 
 
 def percent_with_interval(found: pd.DataFrame, right: pd.Series) -> str:
@@ -52,7 +46,7 @@ def main() -> int:
         for label, directory in ((f"{name} initial", tiny_models.initial(name)), (name, tiny_models.build(name))):
             model = xlmlab.load_model(directory)
             data = examples(tok, held_out, objective="mlm", max_length=128, seed=0, lang2id=model.lang2id)
-            found = at_masks(model, data)
+            found = masked_predictions(model, data, device=CPU, only_masks=True)
             right = found["predicted"] == found["target"]
             accuracy[label] = (100 * right.groupby(found["language"], sort=False).mean()).to_dict()
             accuracy[label]["all"] = 100 * right.mean()
@@ -76,7 +70,8 @@ def main() -> int:
     variants = {"its own language": ids, "always English": {lang: ids["en"] for lang in ids}, "no language id": None}
     effect = {}
     for label, lang2id in variants.items():
-        found = at_masks(model, examples(tok, held_out, objective="mlm", max_length=128, seed=0, lang2id=lang2id))
+        data = examples(tok, held_out, objective="mlm", max_length=128, seed=0, lang2id=lang2id)
+        found = masked_predictions(model, data, device=CPU, only_masks=True)
         right = found["predicted"] == found["target"]
         effect[label] = {**(100 * right.groupby(found["language"], sort=False).mean()).to_dict(), "all": 100 * right.mean()}
     print("\ntiny-xlm-tlm, <mask> accuracy by the language ids it is given, %:")

@@ -56,6 +56,10 @@ def test_mlm_streams_pack_whole_sentences_and_mask_anew_each_epoch(data):
     assert not first["masked_positions"][first["attention_mask"] == 0].any()
     ex.set_epoch(1)
     assert not torch.equal(ex.collate([0, 1, 2])["masked_positions"], first["masked_positions"])
+    counts = ex.piece_counts()
+    ordinary = sum(int((~np.isin(ids, list(tok.special_ids))).sum()) for ids in ex.ids)
+    assert counts.sum() == ordinary and not counts[[i for i in tok.special_ids if i < len(counts)]].any()
+    assert sum(ex.piece_counts(lang).sum() for lang in set(ex.language)) == ordinary
 
 
 def test_alpha_resamples_the_languages(data):

@@ -86,7 +86,7 @@ def _with_vocabulary(name: str, directory: Path) -> None:
 
 def initial(name: str) -> Path:
     """The starting point of a pretrained embedded model: its config with the reference
-    initialisation (the recipe's seed) and its tokenizer, the same on every machine."""
+    initialisation (`INITIAL_SEED`) and its tokenizer, the same on every machine."""
     if name not in PRETRAINED:
         raise KeyError(f"{name!r} has no initial model; the pretrained ones are {list(PRETRAINED)}")
     target = home() / "trained" / f"{name}-initial-v{RECIPE_VERSION}"

@@ -10,5 +10,4 @@ from .objectives import mask_tokens, sampling_probabilities, translation_pair
 from .runner import PretrainRunner, masked_accuracy, masked_counts, masked_predictions
 
 __all__ = ["MaskedExamples", "examples", "mask_tokens", "sampling_probabilities", "translation_pair",
-           "PretrainRunner", "masked_accuracy", "masked_counts",
-           "masked_predictions"]
+           "PretrainRunner", "masked_accuracy", "masked_counts", "masked_predictions"]

@@ -44,6 +44,13 @@ class MaskedExamples:
     def lengths(self) -> np.ndarray:
         return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
 
+    def piece_counts(self, language: str | None = None) -> np.ndarray:
+        """How often each ordinary piece occurs in the examples (of one `language`): index = id.
+        Its argmax is the unigram baseline's answer; normalised, the unigram distribution."""
+        rows = [ids for ids, lang in zip(self.ids, self.language) if language in (None, lang)]
+        flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        return np.bincount(flat[~np.isin(flat, list(self.special_ids))])
+
     def set_epoch(self, epoch: int) -> None:
         """The masks of `epoch`: every epoch masks each example anew (the runner calls this)."""
         self.epoch = epoch

@@ -88,10 +88,11 @@ def _concatenate(parts: list[MaskedExamples]) -> MaskedExamples:
 
 @torch.no_grad()
 def masked_predictions(model: nn.Module, data: MaskedExamples, *, device: torch.device, batch_size: int = 128,
-                       progress: bool = False, desc: str = "evaluating") -> pd.DataFrame:
+                       progress: bool = False, desc: str = "evaluating", only_masks: bool = False) -> pd.DataFrame:
     """Every chosen position of the data, masked as in epoch 0 of its seed: the example, its
     language, the original piece (`target`), the model's first choice (`predicted`) and whether
-    the model was shown `<mask>` there (`shown_mask`; else a random piece or the piece itself)."""
+    the model was shown `<mask>` there (`shown_mask`; else a random piece or the piece itself).
+    `only_masks=True` keeps the positions shown as `<mask>` only."""
     was_training = model.training
     model.eval()
     data.set_epoch(0)
@@ -109,6 +110,8 @@ def masked_predictions(model: nn.Module, data: MaskedExamples, *, device: torch.
     example, target, predicted, shown = torch.cat(parts, 1).numpy() if parts else np.zeros((4, 0), dtype=np.int64)
     frame = pd.DataFrame({"example": example, "language": np.asarray(data.language, dtype=object)[example],
                           "target": target, "predicted": predicted, "shown_mask": shown.astype(bool)})
+    if only_masks:
+        frame = frame[frame["shown_mask"]]
     return frame.sort_values("example", kind="stable", ignore_index=True)
 
 
@@ -121,9 +124,8 @@ def masked_counts(model: nn.Module, data: MaskedExamples, *, device: torch.devic
     freshly initialised XLM, whose output layer is its input embedding, nearly does) gets right;
     `only_masks=True` counts only the positions shown as `<mask>`, where nothing can be copied.
     """
-    found = masked_predictions(model, data, device=device, batch_size=batch_size, progress=progress, desc=desc)
-    if only_masks:
-        found = found[found["shown_mask"]]
+    found = masked_predictions(model, data, device=device, batch_size=batch_size, progress=progress, desc=desc,
+                               only_masks=only_masks)
     per_example = pd.DataFrame({"masked": 1, "correct": (found["predicted"] == found["target"]).astype(int)}) \
         .groupby(found["example"]).sum().reindex(range(len(data)), fill_value=0)
     return pd.DataFrame({"example": np.arange(len(data)), "language": list(data.language),
@@ -136,8 +138,7 @@ def masked_accuracy(model: nn.Module, data: MaskedExamples, *, device: torch.dev
     average (see `masked_counts`)."""
     counts = masked_counts(model, data, device=device, batch_size=batch_size, progress=progress, desc=desc,
                            only_masks=only_masks)
-    totals = counts.groupby("language", sort=False)[["correct", "masked"]].sum()
-    accuracy = {lang: round(100 * c / max(n, 1), 4) for lang, (c, n) in
-                zip(totals.index, totals.itertuples(index=False))}
-    accuracy = {lang: accuracy.get(lang, 0.0) for lang in dict.fromkeys(data.language)}
+    totals = counts.groupby("language", sort=False)[["correct", "masked"]].sum()  # languages in order of appearance
+    accuracy = {lang: round(100 * c / max(n, 1), 4)
+                for lang, c, n in zip(totals.index, totals["correct"], totals["masked"])}
     return {**accuracy, "avg": round(float(np.mean(list(accuracy.values()))), 4)}
