@@ -65,7 +65,7 @@ def reference_loop(directory: Path, batches: list[dict], settings: Settings):
 
 
 def measure(name: str, directory: Path, settings: Settings, rounds: int, steps: int, fixed_length: int | None):
-    frame = read_xnli(nli_sample.path(), split="train")
+    frame = read_xnli(nli_sample.path() / "xnli.train.tsv")
     out = Path(tempfile.mkdtemp(prefix="xlmlab-bench-"))
     runner = Runner(directory, frame, {"dev": frame.iloc[:32]}, out, settings, progress=False)
     runner.total = 10_000

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from xlmlab.nli import DataError, encode_pairs, read_xnli
+from xlmlab.nli import XNLI_LANGUAGES, DataError, encode_pairs, read_xnli
 from xlmlab.nli import sample as nli_sample
 from xlmlab.nli.xnli import XNLI_COLUMNS
 from xlmlab.train.batching import eval_batches, length_grouped_batches
@@ -115,19 +115,47 @@ def test_unknown_files_and_empty_directories_are_refused(tmp_path):
 
 def test_the_embedded_sample_is_what_its_generator_writes(tmp_path):
     nli_sample.write(tmp_path)
-    for split in ("train", "dev", "test"):
-        name = f"xnli.{split}.tsv"
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.tsv"))
+    assert len(written) == 3 + len(nli_sample.LANGUAGES) - 1
+    for name in written:
         assert (tmp_path / name).read_bytes() == (nli_sample.path() / name).read_bytes(), name
 
 
-def test_the_embedded_sample_is_parallel_balanced_and_english_only_for_training():
+def test_the_embedded_sample_is_parallel_balanced_and_covers_the_models_languages():
+    from xlmlab.tiny_models import LANGUAGES as MODEL_LANGUAGES
+
     frame = read_xnli(nli_sample.path())
-    train, test = frame[frame["split"] == "train"], frame[frame["split"] == "test"]
-    assert set(train["language"]) == {"en"} and len(train) == nli_sample.SIZES["train"]
-    assert list(dict.fromkeys(test["language"])) == nli_sample.LANGUAGES
-    labels = test.groupby("language", sort=False)["label"].apply(list)
-    assert all(row == labels["en"] for row in labels)  # the same pairs, translated
-    assert train["label"].value_counts(normalize=True).between(0.3, 0.37).all()
+    for split, size in nli_sample.SIZES.items():
+        part = frame[frame["split"] == split]
+        assert list(dict.fromkeys(part["language"])) == nli_sample.LANGUAGES or split == "train"
+        assert sorted(set(part["language"])) == sorted(XNLI_LANGUAGES)
+        labels = part.groupby("language", sort=False)["label"].apply(list)
+        assert all(row == labels["en"] for row in labels) and len(labels["en"]) == size  # the same pairs, translated
+        assert part["label"].value_counts(normalize=True).between(0.33, 0.34).all()
+    assert set(nli_sample.LANGUAGES) <= set(MODEL_LANGUAGES)  # every language the tokenizers and models know
+    english_train = read_xnli(nli_sample.path() / "xnli.train.tsv")
+    assert set(english_train["language"]) == {"en"} and len(english_train) == nli_sample.SIZES["train"]
+
+
+def test_the_embedded_sample_has_no_copied_hypotheses_and_no_leaked_test_pairs():
+    frame = read_xnli(nli_sample.path())
+    assert (frame["premise"] != frame["hypothesis"]).all()
+    english = frame[frame["language"] == "en"]
+    pairs = {split: list(zip(g["premise"], g["hypothesis"])) for split, g in english.groupby("split")}
+    assert len(set(pairs["test"])) == len(pairs["test"]) and len(set(pairs["dev"])) == len(pairs["dev"])
+    assert not set(pairs["test"]) & set(pairs["dev"])
+    assert not (set(pairs["test"]) | set(pairs["dev"])) & set(pairs["train"])
+    # a residence hypothesis never has its premise's sentence form, whatever the label
+    countries = {nli_sample.country_name(c, "en") for c in nli_sample.CITIES.values()}
+
+    def form(sentence):
+        if "'s home is in " in sentence:
+            return "home"
+        return "country" if sentence.split(" lives in ")[1].rstrip(".") in countries else "lives"
+
+    lives = english[english["hypothesis"].str.contains(" lives in |'s home is in ")]
+    assert len(lives) > 0.4 * len(english)
+    assert all(form(p) != form(h) for p, h in zip(lives["premise"], lives["hypothesis"]))
 
 
 def test_encode_pairs_matches_the_tokenizer_on_each_pair():
