@@ -32,7 +32,7 @@ def xlmlab_home(tmp_path_factory):
     from pathlib import Path
 
     home = tmp_path_factory.mktemp("xlmlab-home")
-    for kind in ("vocab", "trained"):
+    for kind in ("vocab", "trained", "runs"):
         shared = Path(os.environ.get("XLMLAB_HOME", "~/.cache/xlmlab")).expanduser() / kind
         shared.mkdir(parents=True, exist_ok=True)
         (home / kind).symlink_to(shared, target_is_directory=True)

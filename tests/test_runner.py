@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -13,14 +14,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 import xlmlab
 from xlmlab.models.checkpoint import load_classifier
 from xlmlab.nli import LABELS, read_xnli
 from xlmlab.nli import NLIRunner as Runner
 from xlmlab.nli import sample as nli_sample
-from xlmlab.train import Settings, TrainingDiverged, preset
+from xlmlab.train import Settings, TrainingDiverged, preset, run_directory
 from xlmlab.train.optimisers import clip_gradients
 from xlmlab.train.settings import linear_schedule
 
@@ -222,6 +223,45 @@ def test_a_new_run_refuses_an_occupied_directory_and_resume_refuses_changed_sett
                     Settings(max_steps=3, batch_size=16, lr=5e-4, save_every=3, device="cpu"), progress=False)
     with pytest.raises(ValueError, match="lr was 0.001, now 0.0005"):
         runner.fit(resume=True)
+
+
+def test_a_kept_run_is_named_by_what_decides_it_and_read_back_without_training(model_dir, data, tmp_path):
+    train, evals = data
+    settings = Settings(max_steps=6, batch_size=16, lr=1e-3, save_every=3, eval_every=3, device="cpu")
+    out = run_directory(tmp_path, "nli", model_dir, train, evals, settings)
+    assert out.parent == tmp_path and out.name.startswith("nli-")
+    assert run_directory(tmp_path, "nli", model_dir, train, evals, settings) == out  # the same inputs, the same name
+    changed = {
+        "settings": (model_dir, train, evals, dataclasses.replace(settings, lr=5e-4)),
+        "training rows": (model_dir, train.iloc[:-1], evals, settings),
+        "a training label": (model_dir, train.assign(label=train["label"].iloc[::-1].to_numpy()), evals, settings),
+        "the evaluation order": (model_dir, train, {"test": evals["dev"], **evals}, settings),
+    }
+    names = {what: run_directory(tmp_path, "other", *inputs).name for what, inputs in changed.items()}
+    assert len(set(names.values()) | {out.name.replace("nli-", "other-")}) == len(changed) + 1, names
+    weights_changed = tmp_path / "model"
+    shutil.copytree(model_dir, weights_changed)
+    w = weights(weights_changed)
+    first_weight = sorted(w)[0]
+    w[first_weight].view(-1)[0] += 1
+    save_file(w, weights_changed / "model.safetensors")
+    assert run_directory(tmp_path, "nli", weights_changed, train, evals, settings) != out
+
+    first = Runner(model_dir, train, evals, out, settings, progress=False)
+    first.fit(resume=True)  # nothing kept yet: it trains
+    again = Runner(model_dir, train, evals, out, settings, progress=False)
+    started = time.perf_counter()
+    again.fit(resume=True)  # finished: read back
+    assert again.step == 6 and time.perf_counter() - started < 5
+    assert again.metrics.equals(first.metrics) and again.log.equals(first.log)
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 6
+
+    # one run kept per label: a new digest replaces the old directory, other labels stay
+    (tmp_path / "nli-0123456789abcdef").mkdir()
+    (tmp_path / "nli-extra-0123456789abcdef").mkdir()
+    newer = run_directory(tmp_path, "nli", model_dir, train.iloc[:-1], evals, settings)
+    assert not out.exists() and not (tmp_path / "nli-0123456789abcdef").exists()
+    assert (tmp_path / "nli-extra-0123456789abcdef").exists() and newer.name.startswith("nli-")
 
 
 def test_the_xlmv_preset_is_the_papers_recipe():

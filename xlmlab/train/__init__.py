@@ -5,10 +5,12 @@
     batching      batches of similar length
     optimisers    AdamW (+ SparseAdam for row-sparse embeddings), clipping
     checkpoints   atomic checkpoints and exact resume
+    kept          finished runs kept under a digest of what decides them (notebooks run again)
     selection     evaluation results and the best step
 """
 
+from .kept import run_directory
 from .runner import Runner, TrainingDiverged
 from .settings import PRESETS, Settings, preset
 
-__all__ = ["Runner", "TrainingDiverged", "PRESETS", "Settings", "preset"]
+__all__ = ["run_directory", "Runner", "TrainingDiverged", "PRESETS", "Settings", "preset"]
