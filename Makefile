@@ -16,7 +16,7 @@ CONSTRAINTS ?= constraints.txt
 PORTABLE   := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
               OPENBLAS_CORETYPE=Prescott ONEDNN_MAX_CPU_ISA=SSE41
 
-.PHONY: setup setup-test assets demo lint test test-portable lab bench clean
+.PHONY: setup setup-test assets demo check-demo lint test test-browser test-portable lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,11 +45,20 @@ demo: assets
 	$(BIN)/jupyter nbconvert --to html --execute --output-dir build notebooks/*.ipynb
 	@echo "The workbook, executed:"; for f in build/*.html; do echo "  $$(pwd)/$$f"; done
 
+# the pages `make demo` wrote, opened in Chromium: every figure drawn, no error output saved
+check-demo: setup-test
+	$(BIN)/python tests/browser/harness.py build/*.html
+
 lint: setup-test
 	$(BIN)/ruff check xlmlab tests benchmarks
 
+# tests/browser runs the notebooks in JupyterLab in Chromium (apt-get install chromium; skipped, and
+# said so, without it); screenshots go to build/screenshots
 test: lint assets
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
+
+test-browser: setup-test assets
+	$(BIN)/python -m pytest tests/browser
 
 test-portable: setup-test
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -88,3 +90,21 @@ def test_xlmlab_never_imports_transformers():
 def test_python_dash_m_runs_the_command_line():
     out = subprocess.run([sys.executable, "-m", "xlmlab", "--help"], capture_output=True, text=True, check=True)
     assert "assets" in out.stdout
+
+
+def test_stored_notebooks_keep_no_widget_state():
+    # widget state is large and changes on every run: it stays out of the stored notebooks
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        assert "widgets" not in notebook["metadata"], f"{path.name} stores widget state: pop metadata.widgets"
+
+
+def test_without_chromium_the_browser_tests_are_skipped_with_one_line_saying_how_to_install_it(tmp_path):
+    env = dict(os.environ, XLMLAB_CHROMIUM=str(tmp_path / "no-chromium"))
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests/browser", "-p", "no:cacheprovider", "-q"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    reasons = set(re.findall(r"SKIPPED \[\d+\] \S+: (.*)", done.stdout))
+    assert reasons == {"browser tests skipped: no Chromium: install it (Debian: apt-get install chromium) or point "
+                       "XLMLAB_CHROMIUM at one; Playwright's own browser download is not used"}, done.stdout[-2000:]
+    assert re.search(r"^browser tests: 0 passed, 0 failed, [1-9]\d* skipped \(no Chromium", done.stdout, re.M), done.stdout
