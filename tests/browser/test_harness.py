@@ -12,8 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import VIEWPORT
-from harness import CURRENT, Lab, control, eventually, html_problems, type_into
+
+from .common import VIEWPORT
+from .harness import CURRENT, Lab, control, eventually, html_problems, type_into
 
 # a 1 x 1 PNG: a stored figure
 PIXEL = base64.b64encode(bytes.fromhex(

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, SCREENSHOTS, VIEWPORT, stored, user_home
-from harness import (
+from nbconvert import HTMLExporter
+
+import xlmlab
+
+from .common import NOTEBOOKS, SCREENSHOTS, VIEWPORT, stored, user_home
+from .harness import (
     cell,
     cell_images,
     control,
@@ -20,9 +24,6 @@ from harness import (
     slide,
     type_into,
 )
-from nbconvert import HTMLExporter
-
-import xlmlab
 
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
