@@ -3,6 +3,8 @@ Chromium, where this machine has none."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from .common import HERE, NOTEBOOKS, ROOT, VIEWPORT, lab_environment
@@ -52,8 +54,12 @@ def chromium():
 @pytest.fixture(scope="session")
 def lab():
     before = {p.name: p.read_bytes() for p in NOTEBOOKS.glob("*.ipynb")}
+    checkpoints = NOTEBOOKS / ".ipynb_checkpoints"  # JupyterLab's copies of the opened notebooks
+    had_checkpoints = checkpoints.exists()
     with Lab(NOTEBOOKS, env=lab_environment()) as server:
         yield server
+    if not had_checkpoints:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     after = {p.name: p.read_bytes() for p in NOTEBOOKS.glob("*.ipynb")}
     assert after == before, "a browser test changed the stored notebooks"
 
