@@ -17,11 +17,15 @@ USER_HOME = os.environ.get("XLMLAB_HOME")
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
-def lab_environment() -> dict:
-    env = dict(os.environ)
+def _point_at_user_home(env) -> None:
     env.pop("XLMLAB_HOME", None)
     if USER_HOME:
         env["XLMLAB_HOME"] = USER_HOME
+
+
+def lab_environment() -> dict:
+    env = dict(os.environ)
+    _point_at_user_home(env)
     return env
 
 
@@ -29,15 +33,20 @@ def lab_environment() -> dict:
 def user_home():
     """xlmlab's cache as the notebooks in JupyterLab see it, for computing what a widget should show."""
     saved = os.environ.get("XLMLAB_HOME")
-    os.environ.pop("XLMLAB_HOME", None)
-    if USER_HOME:
-        os.environ["XLMLAB_HOME"] = USER_HOME
+    _point_at_user_home(os.environ)
     try:
         yield
     finally:
         os.environ.pop("XLMLAB_HOME", None)
         if saved is not None:
             os.environ["XLMLAB_HOME"] = saved
+
+
+def new_page(chromium):
+    """A page of the size the screenshots are taken at, waiting at most 30 s for an element."""
+    page = chromium.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(30_000)
+    return page
 
 
 def stored(name: str) -> dict:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from .common import HERE, NOTEBOOKS, ROOT, VIEWPORT, lab_environment
+from .common import HERE, NOTEBOOKS, ROOT, lab_environment, new_page
 from .harness import Lab, browser, missing
 
 _outcomes: dict[str, str] = {}  # node id -> passed, failed or skipped
@@ -66,7 +66,6 @@ def lab():
 
 @pytest.fixture
 def page(chromium):
-    p = chromium.new_page(viewport=VIEWPORT)
-    p.set_default_timeout(30_000)
+    p = new_page(chromium)
     yield p
     p.close()

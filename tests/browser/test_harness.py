@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .common import VIEWPORT
+from .common import new_page
 from .harness import CURRENT, Lab, control, eventually, html_problems, type_into
 
 # a 1 x 1 PNG: a stored figure
@@ -63,8 +63,7 @@ def small_lab(made):
 
 @pytest.fixture
 def page(chromium, small_lab):
-    p = chromium.new_page(viewport=VIEWPORT)
-    p.set_default_timeout(30_000)
+    p = new_page(chromium)
     yield p
     small_lab.shutdown_kernels()
     p.close()

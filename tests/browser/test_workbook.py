@@ -12,7 +12,7 @@ from nbconvert import HTMLExporter
 
 import xlmlab
 
-from .common import NOTEBOOKS, SCREENSHOTS, VIEWPORT, stored, user_home
+from .common import NOTEBOOKS, SCREENSHOTS, new_page, stored, user_home
 from .harness import (
     cell,
     cell_images,
@@ -31,8 +31,7 @@ NAMES = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 @pytest.fixture(scope="module", params=NAMES, ids=[name.split("_")[0] for name in NAMES])
 def run(request, lab, chromium):
     """The notebook after Kernel > Restart Kernel and Run All Cells; its page stays open for the widgets."""
-    page = chromium.new_page(viewport=VIEWPORT)
-    page.set_default_timeout(30_000)
+    page = new_page(chromium)
     try:
         result = lab.run_all(page, request.param)
         screenshot(page, SCREENSHOTS / f"{Path(request.param).stem}.png", top=True)
