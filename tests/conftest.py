@@ -19,9 +19,11 @@ ARCHITECTURES = {
     "XLMRobertaModel": ("XLMRobertaConfig", SMALL_XLMR),
     "XLMRobertaForMaskedLM": ("XLMRobertaConfig", SMALL_XLMR),
     "XLMRobertaForSequenceClassification": ("XLMRobertaConfig", SMALL_XLMR | {"num_labels": 3}),
+    "XLMRobertaForTokenClassification": ("XLMRobertaConfig", SMALL_XLMR | {"num_labels": 5}),
     "XLMModel": ("XLMConfig", SMALL_XLM),
     "XLMWithLMHeadModel": ("XLMConfig", SMALL_XLM),
     "XLMForSequenceClassification": ("XLMConfig", SMALL_XLM | {"num_labels": 3}),
+    "XLMForTokenClassification": ("XLMConfig", SMALL_XLM | {"num_labels": 5}),
 }
 
 

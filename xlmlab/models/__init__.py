@@ -5,7 +5,7 @@
     kv_cache      the key/value cache of generation
     blocks        feed-forward and the post-LN transformer block
     base          what every model class states (architecture, body, head, languages)
-    xlm_roberta   XLM-R and XLM-V: encoder, masked LM, sequence classifier
+    xlm_roberta   XLM-R and XLM-V: encoder, masked LM, sequence and token classifiers
     xlm           XLM: language embeddings, causal or bidirectional attention
     languages     language ids for XLM, from codes, ints or tensors
     generation    greedy, sampling, beam search and streaming for XLM
@@ -17,13 +17,13 @@ from .checkpoint import CheckpointError, build_model, load_classifier, load_dire
 from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from .generation import beam_search, generate, generate_text, stream
 from .kv_cache import KVCache
-from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
-from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
+from .xlm import XLMForSequenceClassification, XLMForTokenClassification, XLMModel, XLMWithLMHead
+from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRForTokenClassification, XLMRModel
 
 __all__ = [
     "CheckpointError", "build_model", "load_classifier", "load_directory", "save_model",
     "PUBLISHED", "ConfigError", "XLMConfig", "XLMRConfig", "read_config", "write_config",
     "beam_search", "generate", "generate_text", "stream", "KVCache",
-    "XLMForSequenceClassification", "XLMModel", "XLMWithLMHead",
-    "XLMRForMaskedLM", "XLMRForSequenceClassification", "XLMRModel",
+    "XLMForSequenceClassification", "XLMForTokenClassification", "XLMModel", "XLMWithLMHead",
+    "XLMRForMaskedLM", "XLMRForSequenceClassification", "XLMRForTokenClassification", "XLMRModel",
 ]

@@ -26,12 +26,19 @@ from torch import nn
 from ..paths import write_atomic
 from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from .initialise import reference_init_
-from .xlm import XLMForSequenceClassification, XLMModel, XLMWithLMHead
-from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRModel
+from .xlm import XLMForSequenceClassification, XLMForTokenClassification, XLMModel, XLMWithLMHead
+from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRForTokenClassification, XLMRModel
 
+# the classifiers of each task, by model_type
+CLASSIFIERS = {
+    "sequence": {"xlm-roberta": XLMRForSequenceClassification, "xlm": XLMForSequenceClassification},
+    "token": {"xlm-roberta": XLMRForTokenClassification, "xlm": XLMForTokenClassification},
+}
 MODEL_CLASSES = {  # model_type -> architecture name -> class
-    "xlm-roberta": {cls.architecture: cls for cls in (XLMRModel, XLMRForMaskedLM, XLMRForSequenceClassification)},
-    "xlm": {cls.architecture: cls for cls in (XLMModel, XLMWithLMHead, XLMForSequenceClassification)},
+    "xlm-roberta": {cls.architecture: cls for cls in (XLMRModel, XLMRForMaskedLM, XLMRForSequenceClassification,
+                                                      XLMRForTokenClassification)},
+    "xlm": {cls.architecture: cls for cls in (XLMModel, XLMWithLMHead, XLMForSequenceClassification,
+                                              XLMForTokenClassification)},
 }
 DEFAULT_ARCHITECTURE = {"xlm-roberta": "XLMRobertaForMaskedLM", "xlm": "XLMWithLMHeadModel"}
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json",
@@ -43,7 +50,6 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json",
 SKIPPED = re.compile(r"(^|\.)(position_ids|token_type_ids)$|^roberta\.pooler\.")
 # The pretraining heads, left out when a classifier is put on a pretrained body.
 PRETRAINING_HEADS = re.compile(r"^(lm_head|pred_layer|classifier|sequence_summary)\.")
-CLASSIFIERS = {"xlm-roberta": XLMRForSequenceClassification, "xlm": XLMForSequenceClassification}
 
 
 class CheckpointError(ValueError):
@@ -151,9 +157,9 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
                  new_head: str | None = None) -> None:
     """Put checkpoint tensors into `model` (built on the meta device), keeping ties; check everything first.
 
-    `new_head` names a module of `model` that the checkpoint need not hold (a classification
+    `new_head` names a module of `model` that is not read from the checkpoint (a classification
     head on a pretrained body): it keeps its fresh weights, and the checkpoint's own heads
-    (`lm_head`, `pred_layer`) are left out.
+    (`lm_head`, `pred_layer`, a classifier for other labels) are left out.
 
     Every tensor is copied into memory of its own on `device`: tensors read from a safetensors
     file sit at unaligned offsets of the file mapping, which makes CPU matrix products ~5% slower.
@@ -169,7 +175,7 @@ def bind_weights(model: nn.Module, state: dict[str, torch.Tensor], source: dict[
     fresh = []
     for weight in weights:
         found = next((name for name in weight.names if name in state), None)
-        if found is None and new_head is not None and weight.ours[0].startswith(new_head + "."):
+        if new_head is not None and weight.ours[0].startswith(new_head + "."):
             fresh.append(weight)
         elif found is None:
             missing.append(weight.names[0])
@@ -248,8 +254,10 @@ def load_directory(directory: Path, *, device: torch.device | str | None = None,
 
 
 def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, device: torch.device | str | None = None,
-                    dtype: torch.dtype | str | None = None, seed: int = 0, require_head: bool = False) -> nn.Module:
-    """A sequence classifier for `labels`, in train mode, its body from a model directory.
+                    dtype: torch.dtype | str | None = None, seed: int = 0, require_head: bool = False,
+                    task: str = "sequence") -> nn.Module:
+    """A classifier for `labels`, in train mode, its body from a model directory: one label per
+    sequence (`task="sequence"`, XNLI) or per token (`task="token"`, NER).
 
     A directory that already holds a classifier with these labels is loaded as it is (to go on
     training or to evaluate). Otherwise the body of any family member (a masked or causal LM, a
@@ -257,8 +265,10 @@ def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, dev
     initialised from `seed` as the reference implementation does: weights N(0, 0.02), biases 0.
     `require_head` refuses that: the directory must hold a classifier for `labels`.
     """
+    if task not in CLASSIFIERS:
+        raise ValueError(f"task {task!r}; expected one of {sorted(CLASSIFIERS)}")
     config = _read_directory_config(directory)
-    cls = CLASSIFIERS[config.model_type]
+    cls = CLASSIFIERS[task][config.model_type]
     id2label = dict(enumerate(labels))
     new_head = None
     if model_class(config, directory / "config.json") is not cls or config.id2label != id2label:

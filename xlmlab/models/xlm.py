@@ -205,3 +205,29 @@ class XLMForSequenceClassification(FamilyModel):
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
         return names | {"summary": "sequence_summary.summary"}
+
+
+class XLMForTokenClassification(FamilyModel):
+    """A label for every token, e.g. NER: logits (B, T, num_labels), from dropout + linear."""
+
+    architecture: ClassVar[str] = "XLMForTokenClassification"
+    body: ClassVar[str] = "transformer"
+    head: ClassVar[str] = "classifier"
+    takes_langs: ClassVar[bool] = True
+
+    def __init__(self, config: XLMConfig):
+        super().__init__()
+        self.config = config
+        self.transformer = XLMModel(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(config.emb_dim, config.num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                langs: int | torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
+                causal: bool | None = None) -> torch.Tensor:
+        hidden = self.transformer(input_ids, attention_mask, langs, token_type_ids, causal)  # (B, T, C)
+        return self.classifier(self.dropout(hidden))  # (B, T, num_labels)
+
+    def checkpoint_names(self) -> dict[str, str]:
+        names = {f"transformer.{k}": f"transformer.{v}" for k, v in self.transformer.checkpoint_names().items()}
+        return names | {"classifier": "classifier"}

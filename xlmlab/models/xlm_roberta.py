@@ -8,7 +8,8 @@ What sets this family apart from XLM (`xlm.py`) fits in a few lines:
 - no causal mask: an attention mask only hides padding keys.
 
 Calling a model returns a tensor: hidden states (B, T, C) for `XLMRModel`, logits (B, T, V) for
-`XLMRForMaskedLM`, logits (B, num_labels) for `XLMRForSequenceClassification`.
+`XLMRForMaskedLM`, logits (B, num_labels) for `XLMRForSequenceClassification` and (B, T, num_labels)
+for `XLMRForTokenClassification` (NER).
 """
 
 from __future__ import annotations
@@ -206,3 +207,32 @@ class XLMRForSequenceClassification(FamilyModel):
     def checkpoint_names(self) -> dict[str, str]:
         names = {f"encoder.{k}": f"roberta.{v}" for k, v in self.encoder.checkpoint_names().items()}
         return names | {"classifier.dense": "classifier.dense", "classifier.out_proj": "classifier.out_proj"}
+
+
+class XLMRForTokenClassification(FamilyModel):
+    """A label for every token, e.g. NER: logits (B, T, num_labels).
+
+    The head is one dropout and one linear layer on each token's final hidden state; the
+    sequence classifier's dense + tanh step is not there (the reference has none either).
+    """
+
+    architecture: ClassVar[str] = "XLMRobertaForTokenClassification"
+    body: ClassVar[str] = "encoder"
+    head: ClassVar[str] = "classifier"
+
+    def __init__(self, config: XLMRConfig):
+        super().__init__()
+        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.config = config
+        self.encoder = XLMRModel(config, with_pooler=False)
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                langs: torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        hidden = self.encoder(input_ids, attention_mask, langs, token_type_ids)  # (B, T, C)
+        return self.classifier(self.dropout(hidden))  # (B, T, num_labels)
+
+    def checkpoint_names(self) -> dict[str, str]:
+        names = {f"encoder.{k}": f"roberta.{v}" for k, v in self.encoder.checkpoint_names().items()}
+        return names | {"classifier": "classifier"}
