@@ -33,10 +33,11 @@ ALLOWED = {
     "load": {"paths", "models", "tokenizers", "hub", "tiny_models"},
     "train": {"paths", "device", "models", "tokenizers", "load"},
     "nli": {"paths", "device", "models", "tokenizers", "load", "train"},
+    "ner": {"paths", "device", "models", "tokenizers", "load", "train"},
     "pretrain": {"paths", "device", "models", "tokenizers", "load", "train", "parallel"},
     "probe": {"models", "tokenizers"},
     "cli": {"paths", "device", "hub", "models", "tokenizers", "vocab", "tiny_clm", "tiny_models", "load", "train",
-            "nli", "pretrain", "parallel"},
+            "nli", "ner", "pretrain", "parallel"},
     "__main__": {"cli"},
 }
 # Imports made inside a function, the one way round a cycle the design has: building an embedded

@@ -3,6 +3,8 @@
     xlmlab assets                       build the embedded tiny models
     xlmlab vocab build | compare        vocabularies the XLM-R and XLM-V ways, compared per language
     xlmlab xnli train | eval            fine-tune on NLI, accuracy per language
+    xlmlab ner train                    fine-tune a tagger (WikiANN / CoNLL files), entity F1 per language
+    xlmlab convert DIR OUT              a fairseq XLM-R / XLM-V directory -> the published layout
     xlmlab pretrain                     MLM and/or TLM on parallel text, masked accuracy per language
 
 Each parser names its handler (`set_defaults(handler=...)`), which reads the arguments, calls
@@ -31,8 +33,24 @@ def parser() -> argparse.ArgumentParser:
     assets.set_defaults(handler=run_assets)
     _vocab_commands(commands)
     _xnli_commands(commands)
+    _ner_command(commands)
     _pretrain_command(commands)
+    convert = commands.add_parser("convert", help="write a fairseq directory (model.pt, dict.txt, "
+                                  "sentencepiece.bpe.model) in the published layout")
+    convert.add_argument("directory", type=Path)
+    convert.add_argument("out", type=Path)
+    convert.set_defaults(handler=run_convert)
     return parser
+
+
+def run_convert(args) -> int:
+    from .load import convert_fairseq, load_tokenizer
+
+    out = convert_fairseq(args.directory, args.out)
+    order = "SentencePiece's order: weights as they are" if load_tokenizer(args.directory).follows_shift else \
+        "reordered from dict.txt's order to SentencePiece's"
+    print(f"{out}: config.json, model.safetensors, sentencepiece.bpe.model ({order})")
+    return 0
 
 
 # assets -----------------------------------------------------------------------------------------
@@ -95,20 +113,8 @@ def run_vocab_compare(args) -> int:
 
 
 # xnli -------------------------------------------------------------------------------------------
-def _xnli_commands(commands) -> None:
-    xnli = commands.add_parser("xnli", help="fine-tune on NLI and evaluate zero-shot per language")
-    steps = xnli.add_subparsers(dest="step", required=True)
-    train = steps.add_parser("train", help="fine-tune a classifier; writes OUT/metrics.json, OUT/best, checkpoints")
-    train.add_argument("--model", required=True, help="model directory, hub id or embedded name (tiny-xlmr ...)")
-    train.add_argument("--train", required=True, type=Path,
-                       help="training file or directory (XNLI-MT, MultiNLI, XNLI layout)")
-    train.add_argument("--train-languages", nargs="+", default=["en"], help="languages to train on (default: en)")
-    train.add_argument("--train-split", default=None, help="keep one split of --train (e.g. train)")
-    train.add_argument("--eval", required=True, action="append", type=Path,
-                       help="evaluation file or directory; repeat for more; the first selects the best checkpoint")
-    train.add_argument("--languages", nargs="+", help="evaluation languages (default: all in the files)")
-    train.add_argument("--out", required=True, type=Path)
-    train.add_argument("--preset", choices=sorted(PRESETS), help="a published recipe; other options override it")
+def _settings_options(train) -> None:
+    """The run's Settings as options (None: the Settings default), device, --resume and --quiet."""
     defaults = Settings()
     for name, kind, what in [
         ("max-steps", int, "optimisation steps (default: --epochs)"), ("epochs", float, "passes over the data"),
@@ -129,6 +135,23 @@ def _xnli_commands(commands) -> None:
     train.add_argument("--device", help="cuda, cuda:1, mps, cpu (default: the first GPU, else the CPU)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _xnli_commands(commands) -> None:
+    xnli = commands.add_parser("xnli", help="fine-tune on NLI and evaluate zero-shot per language")
+    steps = xnli.add_subparsers(dest="step", required=True)
+    train = steps.add_parser("train", help="fine-tune a classifier; writes OUT/metrics.json, OUT/best, checkpoints")
+    train.add_argument("--model", required=True, help="model directory, hub id or embedded name (tiny-xlmr ...)")
+    train.add_argument("--train", required=True, type=Path,
+                       help="training file or directory (XNLI-MT, MultiNLI, XNLI layout)")
+    train.add_argument("--train-languages", nargs="+", default=["en"], help="languages to train on (default: en)")
+    train.add_argument("--train-split", default=None, help="keep one split of --train (e.g. train)")
+    train.add_argument("--eval", required=True, action="append", type=Path,
+                       help="evaluation file or directory; repeat for more; the first selects the best checkpoint")
+    train.add_argument("--languages", nargs="+", help="evaluation languages (default: all in the files)")
+    train.add_argument("--out", required=True, type=Path)
+    train.add_argument("--preset", choices=sorted(PRESETS), help="a published recipe; other options override it")
+    _settings_options(train)
     train.set_defaults(handler=run_xnli_train)
 
     evaluate = steps.add_parser("eval", help="accuracy per language of a fine-tuned model directory")
@@ -196,6 +219,42 @@ def run_xnli_eval(args) -> int:
     _print_accuracies(results)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+# ner --------------------------------------------------------------------------------------------
+def _ner_command(commands) -> None:
+    ner = commands.add_parser("ner", help="fine-tune a token classifier (NER) and evaluate per language")
+    steps = ner.add_subparsers(dest="step", required=True)
+    train = steps.add_parser("train", help="fine-tune a tagger; writes OUT/metrics.json, OUT/best, checkpoints")
+    train.add_argument("--model", required=True, help="model directory, hub id or embedded name (tiny-xlmr ...)")
+    train.add_argument("--train", required=True, type=Path, help="a WikiANN or CoNLL-style file (e.g. English train)")
+    train.add_argument("--eval", required=True, action="append", type=Path,
+                       help="evaluation file; repeat for more; the first selects the best checkpoint")
+    train.add_argument("--language", help="the language of CoNLL-style files (WikiANN lines carry theirs)")
+    train.add_argument("--scheme", choices=["iob2", "iob1"], default="iob2", help="iob1: CoNLL-2003's original tags")
+    train.add_argument("--out", required=True, type=Path)
+    _settings_options(train)
+    train.set_defaults(handler=run_ner_train)
+
+
+def run_ner_train(args) -> int:
+    from .ner import NERRunner, read_ner
+
+    overrides = {k: v for k, v in vars(args).items() if v is not None and k in Settings.__dataclass_fields__}
+    if overrides.get("clip") == 0:
+        overrides["clip"] = None
+
+    def read(path: Path):
+        return read_ner(path, language=args.language, scheme=args.scheme)
+
+    evals = {path.stem: read(path) for path in args.eval}
+    runner = NERRunner(args.model, read(args.train), evals, args.out, Settings(**overrides), progress=not args.quiet)
+    runner.fit(resume=args.resume)
+    result = runner.result()
+    for split, scores in result["f1"].items():
+        print(f"{split}: " + "  ".join(f"{lang} {value:.1f}" for lang, value in scores.items()))
+    print(f"best step {result['best_step']} of {result['total_steps']}: {args.out / 'best'}")
     return 0
 
 

@@ -10,10 +10,11 @@
     languages     language ids for XLM, from codes, ints or tensors
     generation    greedy, sampling, beam search and streaming for XLM
     initialise    the reference initialisation, the same on every CPU
-    checkpoint    reading and writing the published layout
+    checkpoint    reading and writing the published layout (and reading fairseq's)
+    fairseq       fairseq checkpoints (model.pt): safe reading, both generations, renamed to the published layout
 """
 
-from .checkpoint import CheckpointError, build_model, load_classifier, load_directory, save_model
+from .checkpoint import CheckpointError, build_model, load_classifier, load_directory, load_fairseq, save_model
 from .config import PUBLISHED, ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from .generation import beam_search, generate, generate_text, stream
 from .kv_cache import KVCache
@@ -21,7 +22,7 @@ from .xlm import XLMForSequenceClassification, XLMForTokenClassification, XLMMod
 from .xlm_roberta import XLMRForMaskedLM, XLMRForSequenceClassification, XLMRForTokenClassification, XLMRModel
 
 __all__ = [
-    "CheckpointError", "build_model", "load_classifier", "load_directory", "save_model",
+    "CheckpointError", "build_model", "load_classifier", "load_directory", "load_fairseq", "save_model",
     "PUBLISHED", "ConfigError", "XLMConfig", "XLMRConfig", "read_config", "write_config",
     "beam_search", "generate", "generate_text", "stream", "KVCache",
     "XLMForSequenceClassification", "XLMForTokenClassification", "XLMModel", "XLMWithLMHead",

@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..paths import write_atomic
+from . import fairseq
 from .config import ConfigError, XLMConfig, XLMRConfig, read_config, write_config
 from .initialise import reference_init_
 from .xlm import XLMForSequenceClassification, XLMForTokenClassification, XLMModel, XLMWithLMHead
@@ -240,7 +241,9 @@ def _read_directory_config(directory: Path) -> XLMRConfig | XLMConfig:
 
 def load_directory(directory: Path, *, device: torch.device | str | None = None,
                    dtype: torch.dtype | str | None = None) -> nn.Module:
-    """Load a model from a directory in the published layout; see `xlmlab.load_model`."""
+    """Load a model from a directory in the published layout (or fairseq's); see `xlmlab.load_model`."""
+    if is_fairseq_directory(directory):
+        return load_fairseq(directory, device=device, dtype=dtype)
     config = _read_directory_config(directory)
     cls = model_class(config, directory / "config.json")
     state, source = read_weights(directory)
@@ -251,6 +254,11 @@ def load_directory(directory: Path, *, device: torch.device | str | None = None,
             raise CheckpointError(f"{directory / 'config.json'}: {err}") from None
     bind_weights(model, state, source, directory, device=device or "cpu", dtype=_dtype(dtype))
     return model.eval()
+
+
+def is_fairseq_directory(directory: Path) -> bool:
+    """fairseq's layout: model.pt (with dict.txt beside it) and no config.json."""
+    return (directory / "model.pt").is_file() and not (directory / "config.json").is_file()
 
 
 def load_classifier(directory: Path, labels: list[str] | tuple[str, ...], *, device: torch.device | str | None = None,
@@ -306,3 +314,27 @@ def save_model(model: nn.Module, directory: str | Path) -> Path:
     write_atomic(directory / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
     write_atomic(directory / "config.json", lambda tmp: write_config(config, tmp))
     return directory
+
+
+def load_fairseq(directory: Path, *, device: torch.device | str | None = None,
+                 dtype: torch.dtype | str | None = None) -> nn.Module:
+    """An XLMRForMaskedLM from a fairseq directory (`model.pt`); rows in dict.txt's order.
+
+    See `models/fairseq.py` for the two format generations and what is filled in.
+    """
+    path = directory / "model.pt"
+    try:
+        checkpoint = fairseq.read_checkpoint(path)
+        args = fairseq.model_args(checkpoint, path)
+        weights = checkpoint["model"]
+        embedding = next((v for k, v in weights.items() if k.endswith("sentence_encoder.embed_tokens.weight")), None)
+        if embedding is None:
+            raise fairseq.FairseqError(f"{path}: no sentence_encoder.embed_tokens.weight; not a RoBERTa-family model")
+        config = fairseq.config_from_args(args, vocab_size=embedding.shape[0])
+        state = fairseq.published_state(weights, config, path)
+    except fairseq.FairseqError as err:
+        raise CheckpointError(str(err)) from None
+    with torch.device("meta"):
+        model = XLMRForMaskedLM(config)
+    bind_weights(model, state, dict.fromkeys(state, path), directory, device=device or "cpu", dtype=_dtype(dtype))
+    return model.eval()
