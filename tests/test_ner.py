@@ -281,3 +281,16 @@ def test_words_split_at_spaces_and_punctuation_and_chinese_by_character():
         ["您", "已", "成", "功", "加", "入", "'", "阿", "斯", "马", "拉", "'", "学", "习", "设", "施"]
     words, tags = ner_sample.fill("Coach – {name}", {"name": "Ada Lovelace"}, "en")
     assert (words, tags) == (["Coach", "–", "Ada", "Lovelace"], ["O", "O", "B-PER", "I-PER"])
+
+
+def test_kept_run_names_follow_the_words_and_tags_of_ner_tables(tmp_path):
+    from xlmlab.train import run_directory
+
+    train = read_ner(ner_sample.COMMITTED / "train.tsv")
+    evals = {"dev": read_ner(ner_sample.COMMITTED / "dev.tsv").iloc[:20]}
+    source = xlmlab.tiny_models.initial("tiny-xlmr")
+    name = run_directory(tmp_path, "ner", source, train, evals, Settings()).name
+    assert run_directory(tmp_path, "ner", source, train, evals, Settings()).name == name
+    changed = train.copy()
+    changed.at[0, "tags"] = ["O"] * len(changed.at[0, "tags"])
+    assert run_directory(tmp_path, "ner", source, changed, evals, Settings()).name != name

@@ -46,12 +46,18 @@ def run_digest(model: str | os.PathLike, train: pd.DataFrame, evals: dict[str, p
         add(f"model/{path.relative_to(source).as_posix()}", path.read_bytes())
     for name, frame in [("train", train), *evals.items()]:
         add(f"table/{name}/columns", json.dumps([str(c) for c in frame.columns]).encode())
-        add(f"table/{name}/rows", pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        add(f"table/{name}/rows", pd.util.hash_pandas_object(_hashable(frame), index=False).to_numpy().tobytes())
     add("settings", json.dumps(dataclasses.asdict(settings), sort_keys=True, default=str).encode())
     for path in sorted(PACKAGE.rglob("*.py")):
         add(f"code/{path.relative_to(PACKAGE).as_posix()}", path.read_bytes())
     add("torch", f"{torch.__version__} {torch.backends.cpu.get_cpu_capability()} {torch.get_num_threads()}".encode())
     return h.hexdigest()[:16]
+
+
+def _hashable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of lists (NER's words and tags) as joined strings, which pandas can hash."""
+    lists = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, (list, tuple))).any()]
+    return frame.assign(**{c: frame[c].map(lambda v: "\x1f".join(map(str, v))) for c in lists}) if lists else frame
 
 
 def run_directory(root: str | os.PathLike, label: str, model: str | os.PathLike, train: pd.DataFrame,
