@@ -294,3 +294,15 @@ def test_kept_run_names_follow_the_words_and_tags_of_ner_tables(tmp_path):
     changed = train.copy()
     changed.at[0, "tags"] = ["O"] * len(changed.at[0, "tags"])
     assert run_directory(tmp_path, "ner", source, changed, evals, Settings()).name != name
+
+
+def test_ner_train_command_writes_a_tagger_and_reports_f1_per_language(tmp_path, capsys):
+    from xlmlab.cli import main
+
+    sample = ner_sample.COMMITTED
+    assert main(["ner", "train", "--model", str(xlmlab.tiny_models.initial("tiny-xlmr")), "--train",
+                 str(sample / "train.tsv"), "--eval", str(sample / "dev.tsv"), "--out", str(tmp_path / "run"),
+                 "--max-steps", "4", "--batch-size", "8", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("dev: en ") and " ur " in out and "best step 4 of 4" in out
+    assert xlmlab.load_model(tmp_path / "run" / "best").architecture == "XLMRobertaForTokenClassification"
