@@ -33,7 +33,7 @@ ALLOWED = {
     "load": {"paths", "models", "tokenizers", "hub", "tiny_models"},
     "train": {"paths", "device", "models", "tokenizers", "load"},
     "nli": {"paths", "device", "models", "tokenizers", "load", "train"},
-    "ner": {"paths", "device", "models", "tokenizers", "load", "train"},
+    "ner": {"paths", "device", "models", "tokenizers", "load", "train", "parallel"},
     "pretrain": {"paths", "device", "models", "tokenizers", "load", "train", "parallel"},
     "probe": {"models", "tokenizers"},
     "cli": {"paths", "device", "hub", "models", "tokenizers", "vocab", "tiny_clm", "tiny_models", "load", "train",

@@ -306,3 +306,31 @@ def test_ner_train_command_writes_a_tagger_and_reports_f1_per_language(tmp_path,
     out = capsys.readouterr().out
     assert out.startswith("dev: en ") and " ur " in out and "best step 4 of 4" in out
     assert xlmlab.load_model(tmp_path / "run" / "best").architecture == "XLMRobertaForTokenClassification"
+
+
+def test_templates_keep_entity_placeholders_and_mark_the_parallel_ones(tmp_path):
+    """The extraction rules on a small Kolibri-like wheel: placeholders must be people, facilities or
+    channels (numbers allowed beside them) and unchanged in a translation for it to count."""
+    import json
+    import zipfile
+
+    messages = {  # key -> (English, translation pattern for every other language)
+        "joined": ("You joined '{facility}'", "{lang}: '{{facility}}'"),
+        "coach": ("Coach – {name}", "{lang} – {{name}}"),
+        "size": ("File size {size}", "{lang} {{size}}"),  # no entity: dropped
+        "plural": ("{count, plural, one {# learner} other {# learners}} in {className}", "{lang}"),  # ICU: dropped
+        "lost": ("Delete '{channelName}'", "{lang} '{{channel}}'"),  # renamed in translation: not usable there
+    }
+    path = tmp_path / ner_sample.WHEEL
+    with zipfile.ZipFile(path, "w") as z:
+        for lang, locale in ner_sample.KOLIBRI.items():
+            texts = {key: en if lang == "en" else pattern.format(lang=lang) for key, (en, pattern) in messages.items()}
+            if lang == "hi":
+                texts["coach"] = "कोच – {name} {name1}"  # a placeholder more: Hindi is not usable
+            z.writestr(f"kolibri/locale/{locale}/LC_MESSAGES/app-messages.json", json.dumps(texts))
+    templates = ner_sample.read_templates(path).set_index("en")
+    assert sorted(templates.index) == ["Coach – {name}", "Delete '{channelName}'", "You joined '{facility}'"]
+    assert templates.loc["You joined '{facility}'", "parallel"]
+    assert not templates.loc["Coach – {name}", "parallel"] and templates.loc["Coach – {name}", "hi"] == ""
+    assert templates.loc["Coach – {name}", "de"] == "de – {name}"
+    assert not templates.loc["Delete '{channelName}'", "parallel"]

@@ -85,17 +85,20 @@ def _wheel(wheels: Path, source: str) -> zipfile.ZipFile:
     return zipfile.ZipFile(found[0])
 
 
+def kolibri_messages(wheel: zipfile.ZipFile, locale: str) -> dict[str, str]:
+    """kolibri/locale/<locale>/LC_MESSAGES/*-messages.json: "<bundle>:<key>" -> text, as translated."""
+    out = {}
+    for name in sorted(n for n in wheel.namelist()
+                       if n.startswith(f"kolibri/locale/{locale}/LC_MESSAGES/") and n.endswith("-messages.json")):
+        bundle = name.rsplit("/", 1)[1]
+        out |= {f"{bundle}:{key}": text for key, text in json.loads(wheel.read(name)).items()}
+    return out
+
+
 def read_kolibri(wheel: zipfile.ZipFile) -> dict[str, dict[str, str]]:
-    """kolibri/locale/<locale>/LC_MESSAGES/*-messages.json: message key -> text; English by key."""
-    def messages(locale: str) -> dict[str, str]:
-        out = {}
-        for name in sorted(n for n in wheel.namelist()
-                           if n.startswith(f"kolibri/locale/{locale}/LC_MESSAGES/") and n.endswith("-messages.json")):
-            bundle = name.rsplit("/", 1)[1]
-            out |= {f"{bundle}:{key}": text for key, text in json.loads(wheel.read(name)).items()}
-        return out
-    english = messages("en")
-    return {lang: {english[k]: t for k, t in messages(locale).items() if k in english}
+    """Every Kolibri language's messages, English by key: {lang: {English: translation}}."""
+    english = kolibri_messages(wheel, "en")
+    return {lang: {english[k]: t for k, t in kolibri_messages(wheel, locale).items() if k in english}
             for lang, locale in LOCALES["kolibri"].items() if lang != "en"}
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..train.batching import pad_right
 from .data import DataError
 
 IGNORE = -100  # the label of pieces that are not scored (cross_entropy's ignore_index)
@@ -46,12 +47,9 @@ class EncodedWords:
 
     def collate(self, rows: np.ndarray | list[int]) -> dict[str, torch.Tensor]:
         """Right-padded tensors for the given rows; labels (B, T) with IGNORE on padding."""
-        T = max(len(self.ids[i]) for i in rows)
-        input_ids = np.full((len(rows), T), self.pad_id, dtype=np.int64)
-        labels = np.full((len(rows), T), IGNORE, dtype=np.int64)
-        for r, i in enumerate(rows):
-            input_ids[r, :len(self.ids[i])] = self.ids[i]
-            labels[r, :len(self.labels[i])] = self.labels[i]
+        input_ids = pad_right([self.ids[i] for i in rows], self.pad_id)  # (B, T)
+        labels = pad_right([self.labels[i] for i in rows], IGNORE)  # (B, T)
+        T = input_ids.shape[1]
         batch = {"input_ids": torch.from_numpy(input_ids),
                  "attention_mask": torch.from_numpy((input_ids != self.pad_id).astype(np.int64)),
                  "labels": torch.from_numpy(labels)}

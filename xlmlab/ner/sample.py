@@ -34,7 +34,6 @@ real text (a few hundred templates of interface messages), nested or unusual ent
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import unicodedata
 import zipfile
@@ -43,11 +42,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..parallel import LOCALES, kolibri_messages
 from .data import write_wikiann
 
 LANGUAGES = ["en", "fr", "es", "de", "el", "bg", "ar", "vi", "zh", "hi", "sw", "ur"]
-KOLIBRI = {"en": "en", "fr": "fr_FR", "es": "es_ES", "de": "de", "el": "el", "bg": "bg_BG", "ar": "ar", "vi": "vi",
-           "zh": "zh_Hans", "hi": "hi_IN", "sw": "sw_TZ", "ur": "ur_PK"}
+KOLIBRI = {"en": "en"} | LOCALES["kolibri"]  # Kolibri's name of each language
 WHEEL = "kolibri-0.19.5-py2.py3-none-any.whl"
 # Faker's locale for each language's names (Urdu: none in Faker; Persian names share the script)
 FAKER = {"en": "en_US", "fr": "fr_FR", "es": "es_ES", "de": "de_DE", "el": "el_GR", "bg": "bg_BG", "ar": "ar_SA",
@@ -74,16 +73,7 @@ def read_templates(wheel_path: str | Path) -> pd.DataFrame:
     a translation lacks or changes the placeholders), one row per distinct English string (sorted),
     and `parallel`: all 12 translations usable."""
     wheel = zipfile.ZipFile(wheel_path)
-
-    def messages(locale: str) -> dict[str, str]:
-        out = {}
-        for name in sorted(n for n in wheel.namelist()
-                           if n.startswith(f"kolibri/locale/{locale}/LC_MESSAGES/") and n.endswith("-messages.json")):
-            bundle = name.rsplit("/", 1)[1]
-            out |= {f"{bundle}:{key}": text for key, text in json.loads(wheel.read(name)).items()}
-        return out
-
-    read = {lang: messages(locale) for lang, locale in KOLIBRI.items()}
+    read = {lang: kolibri_messages(wheel, locale) for lang, locale in KOLIBRI.items()}
     rows = {}
     for key, english in sorted(read["en"].items()):
         names = sorted(PLACEHOLDER.findall(english)) if isinstance(english, str) else []

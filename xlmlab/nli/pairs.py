@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..train.batching import pad_right
 from .xnli import DataError
 
 
@@ -34,10 +35,8 @@ class EncodedPairs:
 
     def collate(self, rows: np.ndarray | list[int]) -> dict[str, torch.Tensor]:
         """Right-padded tensors for the given rows, as long as the longest of them."""
-        T = max(len(self.ids[i]) for i in rows)
-        input_ids = np.full((len(rows), T), self.pad_id, dtype=np.int64)
-        for r, i in enumerate(rows):
-            input_ids[r, :len(self.ids[i])] = self.ids[i]
+        input_ids = pad_right([self.ids[i] for i in rows], self.pad_id)  # (B, T)
+        T = input_ids.shape[1]
         batch = {"input_ids": torch.from_numpy(input_ids),
                  "attention_mask": torch.from_numpy((input_ids != self.pad_id).astype(np.int64)),
                  "labels": torch.from_numpy(self.labels[np.asarray(rows)])}

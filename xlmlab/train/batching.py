@@ -36,3 +36,14 @@ def eval_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """
     order = np.argsort(-lengths, kind="stable")
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def pad_right(rows: list[np.ndarray], value: int) -> np.ndarray:
+    """Rows of different lengths as one (B, T) int64 array, each padded on the right with `value`.
+
+    [array([5, 6, 7]), array([8])], value 1 -> [[5, 6, 7], [8, 1, 1]]
+    """
+    out = np.full((len(rows), max(len(r) for r in rows)), value, dtype=np.int64)
+    for i, row in enumerate(rows):
+        out[i, :len(row)] = row
+    return out
