@@ -224,6 +224,30 @@ def fill_mask_widget(where):
         what="fill-mask candidates")
 
 
+def ner_tagger(where):
+    import pandas as pd
+
+    from xlmlab.ner import encode_words, predict_tags, read_ner, tag_names
+    from xlmlab.ner import sample as ner_sample
+    from xlmlab.paths import home
+
+    sentence, lang, name = "Kontoen 'Hans Weber' aus 'Wien' wurde geladen", "de", "tiny-xlmr"
+    labels = tag_names(*(read_ner(ner_sample.COMMITTED / f"{s}.tsv") for s in ("train", "dev", "test")))
+    with user_home():
+        (run_dir,) = sorted((home() / "runs").glob(f"06-{name}-" + "[0-9a-f]" * 16))
+        model, tok = xlmlab.load_model(run_dir / "best"), xlmlab.load_tokenizer(run_dir / "best")
+    words = ner_sample.split_words(sentence, lang)
+    frame = pd.DataFrame({"language": [lang], "tokens": [words], "tags": [["O"] * len(words)]})
+    tags = predict_tags(model, encode_words(tok, frame, labels), labels)[0]
+    output = where.locator(".widget-html-content")
+    type_into(control(where, "sentence").locator("input"), sentence)
+    control(where, "language").locator("select").select_option(lang)
+    control(where, "tagger").locator("select").select_option(name)
+    eventually(lambda: output.evaluate("""node => [...node.querySelectorAll('table.tagged tr')].map(
+        row => [...row.querySelectorAll('td')].map(td => td.textContent))"""), [words, tags],
+        what="the words and the tagger's tags")
+
+
 # notebook -> {a marker in the widget cell's source: the function that drives it}
 WIDGETS = {
     "01_tokenization_xlmr_vs_xlmv.ipynb": {"examples = {lang: held_out[lang].iloc[158]": tokenizer_explorer},
@@ -231,4 +255,5 @@ WIDGETS = {
     "03_clm_generation_xlm_ende.ipynb": {"prompt_box = widgets.Text(": generation_playground},
     "04_xnli_finetuning.ipynb": {"def example_html(": example_across_languages},
     "05_pretraining_mlm_tlm.ipynb": {"text_box = widgets.Text(": fill_mask_widget},
+    "06_cross_lingual_ner.ipynb": {"sentence_box = widgets.Text(": ner_tagger},
 }
