@@ -260,3 +260,11 @@ def test_convert_command_writes_the_published_layout(reference, spm_dir, tmp_pat
     assert main(["convert", str(tmp_path / "fs"), str(tmp_path / "hf")]) == 0
     assert "SentencePiece's order" in capsys.readouterr().out
     assert {p.name for p in (tmp_path / "hf").iterdir()} == {"config.json", "model.safetensors", "sentencepiece.bpe.model"}
+
+
+def test_a_head_that_differs_from_the_tied_embeddings_is_refused(reference, spm_dir, tmp_path):
+    weights = fairseq_weights(reference, "2019")
+    weights["decoder.lm_head.weight"] = weights["decoder.lm_head.weight"] + 1.0
+    write_fairseq(tmp_path / "fs", reference, spm_dir, "2019", weights=weights)
+    with pytest.raises(xlmlab.CheckpointError, match="differs from the input embedding, but the args tie them"):
+        xlmlab.load_model(tmp_path / "fs")
