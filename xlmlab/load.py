@@ -57,6 +57,7 @@ def _check_dictionary(directory: Path, rows: int) -> None:
         raise CheckpointError(f"{directory}: dict.txt gives {size} ids (4 specials, its lines, <mask>) but "
                               f"model.pt's embeddings have {rows} rows")
 
+
 def load_tokenizer(path_or_name: str | os.PathLike) -> SentencePieceTokenizer | XLMTokenizer:
     """The tokenizer of a model directory, hub id or embedded asset: SentencePiece for XLM-R /
     XLM-V (`sentencepiece.bpe.model`), Moses + BPE for XLM (`vocab.json` + `merges.txt`)."""

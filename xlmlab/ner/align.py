@@ -21,41 +21,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..train.batching import pad_right
+from ..train.batching import EncodedRows, pad_right
 from .data import DataError
 
 IGNORE = -100  # the label of pieces that are not scored (cross_entropy's ignore_index)
 
 
 @dataclass
-class EncodedWords:
+class EncodedWords(EncodedRows):
     """Token ids of each sentence with one label per piece (IGNORE but on first pieces)."""
 
-    ids: list[np.ndarray]
     labels: list[np.ndarray]
     first_piece: list[np.ndarray]  # positions of each word's first piece (words cut by truncation are absent)
     n_words: np.ndarray  # (N,) words per sentence, truncated or not
-    langs: np.ndarray | None  # (N,) language ids for XLM models, else None
-    pad_id: int
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
 
     def collate(self, rows: np.ndarray | list[int]) -> dict[str, torch.Tensor]:
         """Right-padded tensors for the given rows; labels (B, T) with IGNORE on padding."""
-        input_ids = pad_right([self.ids[i] for i in rows], self.pad_id)  # (B, T)
-        labels = pad_right([self.labels[i] for i in rows], IGNORE)  # (B, T)
-        T = input_ids.shape[1]
-        batch = {"input_ids": torch.from_numpy(input_ids),
-                 "attention_mask": torch.from_numpy((input_ids != self.pad_id).astype(np.int64)),
-                 "labels": torch.from_numpy(labels)}
-        if self.langs is not None:
-            batch["langs"] = torch.from_numpy(np.repeat(self.langs[np.asarray(rows)][:, None], T, axis=1))
-        return batch
+        return self.batch(rows, pad_right([self.labels[i] for i in rows], IGNORE))
 
 
 def word_pieces(tokenizer, words: list[str], lang: str | None = None) -> list[np.ndarray]:
@@ -112,4 +94,5 @@ def encode_words(tokenizer, frame: pd.DataFrame, labels: list[str], *, max_lengt
         firsts.append(row[2])
     langs = None if lang2id is None else np.array([lang2id[lang] for lang in frame["language"]], dtype=np.int64)
     n_words = np.fromiter((len(t) for t in frame["tokens"]), dtype=np.int64, count=len(frame))
-    return EncodedWords(ids, aligned, firsts, n_words, langs, tokenizer.pad_token_id)
+    return EncodedWords(ids=ids, langs=langs, pad_id=tokenizer.pad_token_id, labels=aligned, first_piece=firsts,
+                        n_words=n_words)

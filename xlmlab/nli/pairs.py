@@ -13,36 +13,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..train.batching import pad_right
+from ..train.batching import EncodedRows
 from .xnli import DataError
 
 
 @dataclass
-class EncodedPairs:
+class EncodedPairs(EncodedRows):
     """Token ids of each pair (`<s> premise </s></s> hypothesis </s>` for XLM-R), with labels."""
 
-    ids: list[np.ndarray]
     labels: np.ndarray  # (N,)
-    langs: np.ndarray | None  # (N,) language ids for XLM models, else None
-    pad_id: int
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
 
     def collate(self, rows: np.ndarray | list[int]) -> dict[str, torch.Tensor]:
-        """Right-padded tensors for the given rows, as long as the longest of them."""
-        input_ids = pad_right([self.ids[i] for i in rows], self.pad_id)  # (B, T)
-        T = input_ids.shape[1]
-        batch = {"input_ids": torch.from_numpy(input_ids),
-                 "attention_mask": torch.from_numpy((input_ids != self.pad_id).astype(np.int64)),
-                 "labels": torch.from_numpy(self.labels[np.asarray(rows)])}
-        if self.langs is not None:
-            batch["langs"] = torch.from_numpy(np.repeat(self.langs[np.asarray(rows)][:, None], T, axis=1))
-        return batch
+        return self.batch(rows, self.labels[np.asarray(rows)])
 
 
 def encode_pairs(tokenizer, frame: pd.DataFrame, *, max_length: int = 128, lang2id: dict[str, int] | None = None,
@@ -72,4 +54,5 @@ def encode_pairs(tokenizer, frame: pd.DataFrame, *, max_length: int = 128, lang2
             for r, i in enumerate(part):
                 out[i] = rows_ids[r, :lengths[r]].copy()
     langs = None if lang2id is None else np.array([lang2id[lang] for lang in languages], dtype=np.int64)
-    return EncodedPairs(out, frame["label"].to_numpy(dtype=np.int64), langs, tokenizer.pad_token_id)
+    return EncodedPairs(ids=out, langs=langs, pad_id=tokenizer.pad_token_id,
+                        labels=frame["label"].to_numpy(dtype=np.int64))

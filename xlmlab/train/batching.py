@@ -1,12 +1,15 @@
 """Batches of examples of similar length: little padding, and a new order every epoch.
 
 The runner only needs each example's length; the task's `collate(rows)` turns the rows of a
-batch into padded tensors.
+batch into padded tensors (`EncodedRows` does it for tasks with one label per example or per token).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import torch
 
 
 def length_grouped_batches(lengths: np.ndarray, batch_size: int, *, seed: int, epoch: int,
@@ -47,3 +50,29 @@ def pad_right(rows: list[np.ndarray], value: int) -> np.ndarray:
     for i, row in enumerate(rows):
         out[i, :len(row)] = row
     return out
+
+
+@dataclass
+class EncodedRows:
+    """Token ids of a task's examples, one array per example; a task adds its labels and `collate`."""
+
+    ids: list[np.ndarray]
+    langs: np.ndarray | None  # (N,) language ids for XLM models, else None
+    pad_id: int
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(x) for x in self.ids), dtype=np.int64, count=len(self.ids))
+
+    def batch(self, rows: np.ndarray | list[int], labels: np.ndarray) -> dict[str, torch.Tensor]:
+        """Right-padded tensors for the given rows, as long as the longest of them, with `labels`."""
+        input_ids = pad_right([self.ids[i] for i in rows], self.pad_id)  # (B, T)
+        batch = {"input_ids": torch.from_numpy(input_ids),
+                 "attention_mask": torch.from_numpy((input_ids != self.pad_id).astype(np.int64)),
+                 "labels": torch.from_numpy(labels)}
+        if self.langs is not None:  # one language per example, repeated at every position
+            batch["langs"] = torch.from_numpy(np.repeat(self.langs[np.asarray(rows)][:, None], input_ids.shape[1], 1))
+        return batch
