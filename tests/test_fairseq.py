@@ -95,8 +95,12 @@ def write_fairseq(directory, model, spm_dir, generation: str, *, dictionary: lis
         torch.save(checkpoint, directory / "model.pt", _use_new_zipfile_serialization=False)
     else:
         args = model_args(model, old=False)
-        cfg_model = argparse.Namespace(**args) if generation == "cfg-namespace" else args
-        checkpoint = {"args": None, "cfg": {"model": cfg_model, "task": {"_name": "masked_lm"}}, "model": weights}
+        task = {"_name": "masked_lm", "tokens_per_sample": 512}
+        if generation == "cfg-namespace":  # cfg.model and cfg.task as Namespace objects
+            cfg = {"model": argparse.Namespace(**args), "task": argparse.Namespace(**task)}
+        else:  # as plain dicts
+            cfg = {"model": args, "task": task}
+        checkpoint = {"args": None, "cfg": cfg, "model": weights}
         torch.save(checkpoint, directory / "model.pt")
     sp = sentencepiece.SentencePieceProcessor(model_file=str(spm_dir / "sentencepiece.bpe.model"))
     lines = dictionary if dictionary is not None else [sp.id_to_piece(i) for i in range(3, len(sp))]
@@ -217,6 +221,18 @@ def test_a_pickle_that_runs_code_is_refused_and_does_not_run(tmp_path):
     with pytest.raises(xlmlab.CheckpointError, match=r"refused to unpickle: the file asks to import .*open"):
         xlmlab.load_model(directory)
     assert not (tmp_path / "ran").exists()
+
+
+class DictConfig:
+    """Stands for omegaconf's DictConfig, which some fairseq versions pickled as cfg."""
+
+
+def test_a_config_object_other_than_namespace_is_refused_by_name(tmp_path):
+    directory = tmp_path / "fs"
+    directory.mkdir()
+    torch.save({"args": None, "cfg": {"model": DictConfig()}, "model": {}}, directory / "model.pt")
+    with pytest.raises(xlmlab.CheckpointError, match=r"asks to import .*DictConfig.*argparse.Namespace only"):
+        xlmlab.load_model(directory)
 
 
 def test_an_unknown_weight_is_refused_and_version_buffers_are_not(reference, spm_dir, tmp_path):
