@@ -241,9 +241,13 @@ class Lab:
             return kernel && kernel.status === 'idle';
         }""", arg=name, timeout=timeout_s * 1000)
 
-    def run_all(self, page, name: str, *, timeout_s: float = 600) -> Run:
+    def run_all(self, page, name: str, *, timeout_s: float = 1200) -> Run:
         """Open `name`, clear its outputs, restart the kernel and run every cell, all from the menus;
-        returns the notebook as JupyterLab then holds it."""
+        returns the notebook as JupyterLab then holds it.
+
+        The limit is generous on purpose: after a change to xlmlab's code the kept runs are stale,
+        and the first run of notebook 04 trains its five fine-tunings again (9-10 min on 2 cores).
+        """
         started = time.monotonic()
         self.open(page, name)
         menu(page, "Edit", "Clear Outputs of All Cells")
