@@ -16,7 +16,7 @@ CONSTRAINTS ?= constraints.txt
 PORTABLE   := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
               OPENBLAS_CORETYPE=Prescott ONEDNN_MAX_CPU_ISA=SSE41
 
-.PHONY: setup setup-test assets demo check-demo lint test test-browser test-portable lab bench clean
+.PHONY: fonts setup setup-test assets demo check-demo lint test test-browser test-portable lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,19 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e ".[test]"
 	touch $@
 
-setup: $(VENV)/.installed
-setup-test: $(VENV)/.installed-test
+# Fonts for every script the figures label (Noto: Arabic, Devanagari, Thai, CJK...; xlmlab/figures.py).
+# As root on Debian/Ubuntu they are installed with apt-get; elsewhere `python -m xlmlab.figures` says what is
+# missing and the figures still draw, with one warning (README, "Fonts").
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk
+fonts: $(VENV)/.installed
+	@$(BIN)/python -m xlmlab.figures >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -qq $(FONT_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; } \
+	      || echo "the Noto fonts could not be installed: figures will draw some scripts as boxes"; \
+	  else $(BIN)/python -m xlmlab.figures | tail -n 1; fi; }
+
+setup: $(VENV)/.installed fonts
+setup-test: $(VENV)/.installed-test fonts
 
 assets: setup
 	$(BIN)/python -m xlmlab assets
