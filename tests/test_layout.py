@@ -23,6 +23,8 @@ ALLOWED = {
     "device": set(),
     "hub": set(),
     "stats": set(),
+    "exercises": set(),
+    "figures": set(),
     "parallel": {"paths"},
     "models": {"paths"},
     "tokenizers": {"paths"},
