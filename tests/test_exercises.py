@@ -19,24 +19,27 @@ def fresh_registry(monkeypatch):
 
 
 def test_an_unanswered_exercise_says_so(capsys):
-    assert Check(1, 3.0, hint="h")(None) is None
+    Check(1, 3.0, hint="h")(None)
     assert capsys.readouterr().out == "exercise 1: not answered yet\n"
 
 
 def test_a_right_answer_passes_with_its_explanation(capsys):
-    assert Check(2, ("de", "th"), hint="h", explain=lambda e: f"{e[0]} most")(["de", "th"]) is True
+    check = Check(2, ("de", "th"), hint="h", explain=lambda e: f"{e[0]} most")
+    assert check(["de", "th"]) is None and check.is_right(["de", "th"]) and check.solved == [["de", "th"]]
     assert capsys.readouterr().out == "exercise 2: right (de most)\n"
 
 
 @pytest.mark.parametrize("answer", [("th", "de"), "de th", 42, {"de": 1}, object(), float("nan")])
 def test_a_wrong_answer_of_any_type_gets_the_hint_and_no_exception(answer, capsys):
-    assert Check(3, ("de", "th"), hint="the most negative change is the largest gain")(answer) is False
+    check = Check(3, ("de", "th"), hint="the most negative change is the largest gain")
+    check(answer)
+    assert not check.is_right(answer) and check.solved == []
     assert capsys.readouterr().out.startswith("exercise 3: not yet: the most negative change is the largest gain (you gave ")
 
 
 def test_a_comparison_that_raises_is_a_wrong_answer(capsys):
     check = Check(4, 2.0, hint="a number", compare=lambda a, e: abs(a - e) < 0.5)
-    assert check("2") is False and check(2.2) is True
+    assert not check.is_right("2") and check.is_right(2.2)
 
 
 def test_numbers_are_compared_within_the_tolerance():
@@ -50,7 +53,7 @@ def test_the_expected_answer_is_computed_once_on_the_first_check():
     check = Check(6, lambda: calls.append(1) or "lives in", hint="h")
     assert calls == []
     check("siblings"), check("lives in")
-    assert calls == [1]
+    assert calls == [1] and check.solved == ["lives in"]
 
 
 @pytest.mark.parametrize("right", [0.1, 0, 13.1, "shorter", {"ru", "uk"}, ("de", "th"), True])

@@ -1,12 +1,14 @@
 """Self-checks for the notebooks' exercises: an answer against the expected one, the verdict printed.
 
     check_1 = Check(1, lambda: (both.idxmin(), both.idxmax()), hint="the most negative change is the largest gain")
-    check_1(None)            # exercise 1: not answered yet                        -> None
-    check_1(("de", "th"))    # exercise 1: right (...)                             -> True
-    check_1(("th", "de"))    # exercise 1: not yet: the most negative ... (you gave ('th', 'de'))  -> False
+    check_1(None)            # exercise 1: not answered yet
+    check_1(("de", "th"))    # exercise 1: right (...)
+    check_1(("th", "de"))    # exercise 1: not yet: the most negative ... (you gave ('th', 'de'))
+    check_1.is_right(("de", "th"))  # True
 
 A check never raises on what a student types: a wrong value, a wrong type or an answer the comparison
-cannot read all print "not yet" with the hint and return False. The expected answer may be a function,
+cannot read all print "not yet" with the hint (a check prints its verdict and returns nothing, so a
+notebook cell shows the verdict alone; `is_right` gives it as a bool). The expected answer may be a function,
 computed on the first check and kept, so a check can be defined before the cells that compute it.
 
 Every check made in a session is registered by its number; `self_test()` (the last cell of each
@@ -16,6 +18,8 @@ made from it, and fails if a check turns down its own solution or accepts a wron
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +29,7 @@ _checks: dict[int, Check] = {}
 
 
 class Check:
-    """The check of exercise `number`: `check(answer)` prints the verdict and returns True, False or None.
+    """The check of exercise `number`: `check(answer)` prints the verdict; `check.is_right(answer)` returns it.
 
     `expected` is the right answer or a function of no arguments that computes it. Numbers are compared
     within `tolerance` (absolute), sets and tuples element by element; `compare(answer, expected)`
@@ -55,17 +59,15 @@ class Check:
         except Exception:  # a student's answer of another type: a wrong answer, not a crash
             return False
 
-    def __call__(self, answer: Any) -> bool | None:
+    def __call__(self, answer: Any) -> None:
         if answer is None:
             print(f"exercise {self.number}: not answered yet")
-            return None
-        if not self.is_right(answer):
+        elif not self.is_right(answer):
             print(f"exercise {self.number}: not yet: {self.hint} (you gave {answer!r})")
-            return False
-        self.solved.append(answer)
-        detail = self._explain(self.expected) if self._explain else None
-        print(f"exercise {self.number}: right" + (f" ({detail})" if detail else ""))
-        return True
+        else:
+            self.solved.append(answer)
+            detail = self._explain(self.expected) if self._explain else None
+            print(f"exercise {self.number}: right" + (f" ({detail})" if detail else ""))
 
 
 def same(answer: Any, expected: Any, tolerance: float = 1e-9) -> bool:
@@ -116,20 +118,20 @@ def self_test() -> None:
     not run or was turned down), when it turns its own solution down, or when it takes a wrong answer
     (or raises on one).
     """
-    import contextlib
-    import io
-
     numbers = sorted(_checks)
     for number in numbers:
         check = _checks[number]
         assert check.solved, f"exercise {number}: no answer was found right; run its worked solution first"
-        with contextlib.redirect_stdout(io.StringIO()) as said:
-            assert check(check.solved[-1]) is True, f"exercise {number} turns down its own solution"
-            for wrong in wrong_answers(check.solved[-1]):
-                if check.is_right(wrong):
-                    continue  # e.g. a tolerance wide enough to take both; the other wrong answers must fail
-                assert check(wrong) is False, f"exercise {number} does not turn down {wrong!r}"
-        refused = said.getvalue().count(": not yet: ")
+        solution = check.solved[-1]
+        assert check.is_right(solution), f"exercise {number} turns down its own solution"
+        refused = 0
+        for wrong in wrong_answers(solution):
+            if check.is_right(wrong):
+                continue  # e.g. a tolerance wide enough to take both; the other wrong answers must fail
+            with contextlib.redirect_stdout(io.StringIO()) as said:
+                check(wrong)  # must print a hint, not raise
+            assert said.getvalue().startswith(f"exercise {number}: not yet: "), f"exercise {number} on {wrong!r}"
+            refused += 1
         assert refused >= 2, f"exercise {number} turned down {refused} of its wrong answers, expected 2 or more"
     print(f"exercises {', '.join(map(str, numbers))}: each takes its worked solution "
           "and answers wrong ones with a hint")
