@@ -43,7 +43,7 @@ fonts: $(VENV)/.installed
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get install -y -qq $(FONT_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; } \
 	      || echo "the Noto fonts could not be installed: figures will draw some scripts as boxes"; \
-	  else $(BIN)/python -m xlmlab.figures | tail -n 1; fi; }
+	  else $(BIN)/python -m xlmlab.figures 2>&1 | tail -n 1; fi; }
 
 setup: $(VENV)/.installed fonts
 setup-test: $(VENV)/.installed-test fonts
